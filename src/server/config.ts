@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  KEY_PATTERN,
+  METHODS,
+  type Method,
+} from './constants';
+import { compilePathPattern, type PathMatcher } from './http/path-pattern';
+
+export const VERIFICATION_TYPES = [
+  'none',
+  'basic',
+  'token',
+  'hmac',
+  'github',
+  'stripe',
+  'slack',
+  'shopify',
+  'standard',
+] as const;
+export type VerificationType = (typeof VERIFICATION_TYPES)[number];
+
+export interface ResponseConfig {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** `workflow.config` of a webhook workflow, as stored (see SPEC.md). */
+export interface RawWebhookConfig {
+  key?: unknown;
+  path?: unknown;
+  methods?: unknown;
+  verification?: unknown;
+  ipAllowlist?: unknown;
+  trustedProxies?: unknown;
+  bodySchema?: unknown;
+  idempotencyHeader?: unknown;
+  maxBodyBytes?: unknown;
+  rateLimit?: unknown;
+  cors?: unknown;
+  response?: unknown;
+  timeoutMs?: unknown;
+  [other: string]: unknown;
+}
+
+/** The same configuration with defaults applied and patterns compiled, ready for the hot path. */
+export interface WebhookConfig {
+  key: string;
+  path: PathMatcher | null;
+  methods: Method[];
+  verification: { type: VerificationType; [field: string]: unknown };
+  ipAllowlist: string[];
+  trustedProxies: string[];
+  bodySchema: object | null;
+  idempotencyHeader: string | null;
+  maxBodyBytes: number;
+  response: ResponseConfig | null;
+  timeoutMs: number;
+}
+
+export function generateKey(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+
+/**
+ * Checks a stored configuration. Returns a map of field to message, or null when valid.
+ * Used by the engine's workflows:create/update actions, so messages reach the administrator.
+ */
+export function validateConfig(config: RawWebhookConfig): Record<string, string> | null {
+  const errors: Record<string, string> = {};
+  if (config.key !== undefined && (typeof config.key !== 'string' || !KEY_PATTERN.test(config.key))) {
+    errors.key = 'Webhook key must be 1 to 128 characters of A-Z, a-z, 0-9, "_" or "-"';
+  }
+  if (config.path !== undefined && config.path !== null && config.path !== '') {
+    if (typeof config.path !== 'string') {
+      errors.path = 'Webhook path must be a string such as "/orders/:id"';
+    } else {
+      try {
+        compilePathPattern(config.path);
+      } catch (e) {
+        errors.path = `Webhook path is not a valid pattern: ${(e as Error).message}`;
+      }
+    }
+  }
+  if (config.methods !== undefined) {
+    const methods = config.methods;
+    if (
+      !Array.isArray(methods) ||
+      methods.length === 0 ||
+      methods.some((m) => typeof m !== 'string' || !METHODS.includes(m.toUpperCase() as Method))
+    ) {
+      errors.methods = `Webhook methods must be a non-empty list of ${METHODS.join(', ')}`;
+    }
+  }
+  if (config.verification !== undefined && config.verification !== null) {
+    const v = config.verification;
+    if (!isObject(v) || !VERIFICATION_TYPES.includes(v.type as VerificationType)) {
+      errors.verification = `Verification type must be one of ${VERIFICATION_TYPES.join(', ')}`;
+    }
+  }
+  for (const field of ['maxBodyBytes', 'timeoutMs'] as const) {
+    if (config[field] !== undefined && config[field] !== null && !isPositiveInt(config[field])) {
+      errors[field] = `${field} must be a positive integer`;
+    }
+  }
+  for (const field of ['ipAllowlist', 'trustedProxies'] as const) {
+    const list = config[field];
+    if (list !== undefined && list !== null && (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))) {
+      errors[field] = `${field} must be a list of IP addresses or CIDR ranges`;
+    }
+  }
+  if (config.bodySchema !== undefined && config.bodySchema !== null && !isObject(config.bodySchema)) {
+    errors.bodySchema = 'bodySchema must be a JSON Schema object';
+  }
+  if (config.response !== undefined && config.response !== null) {
+    const r = config.response;
+    if (!isObject(r)) {
+      errors.response = 'response must be an object with status, headers and body';
+    } else if (r.status !== undefined && !(Number.isInteger(r.status) && (r.status as number) >= 200 && (r.status as number) <= 599)) {
+      errors.response = 'response.status must be an HTTP status between 200 and 599';
+    } else if (r.headers !== undefined && !isObject(r.headers)) {
+      errors.response = 'response.headers must be an object of header names to values';
+    }
+  }
+  if (
+    config.idempotencyHeader !== undefined &&
+    config.idempotencyHeader !== null &&
+    config.idempotencyHeader !== '' &&
+    (typeof config.idempotencyHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(config.idempotencyHeader))
+  ) {
+    errors.idempotencyHeader = 'idempotencyHeader must be a header name';
+  }
+  return Object.keys(errors).length ? errors : null;
+}
+
+/** Applies defaults and compiles patterns. Assumes `validateConfig` passed (throws otherwise). */
+export function normalizeConfig(raw: RawWebhookConfig): WebhookConfig {
+  const errors = validateConfig(raw);
+  if (errors) throw new Error(Object.values(errors).join('; '));
+  if (typeof raw.key !== 'string') throw new Error('Webhook key is missing');
+  const methods = Array.isArray(raw.methods)
+    ? [...new Set((raw.methods as string[]).map((m) => m.toUpperCase() as Method))]
+    : (['POST'] as Method[]);
+  const verification = isObject(raw.verification)
+    ? (raw.verification as WebhookConfig['verification'])
+    : { type: 'none' as const };
+  return {
+    key: raw.key,
+    path: typeof raw.path === 'string' && raw.path !== '' ? compilePathPattern(raw.path) : null,
+    methods,
+    verification,
+    ipAllowlist: (raw.ipAllowlist as string[] | undefined) ?? [],
+    trustedProxies: (raw.trustedProxies as string[] | undefined) ?? [],
+    bodySchema: isObject(raw.bodySchema) ? raw.bodySchema : null,
+    idempotencyHeader: typeof raw.idempotencyHeader === 'string' && raw.idempotencyHeader ? raw.idempotencyHeader.toLowerCase() : null,
+    maxBodyBytes: isPositiveInt(raw.maxBodyBytes) ? raw.maxBodyBytes : DEFAULT_MAX_BODY_BYTES,
+    response: isObject(raw.response) ? (raw.response as ResponseConfig) : null,
+    timeoutMs: isPositiveInt(raw.timeoutMs) ? raw.timeoutMs : DEFAULT_TIMEOUT_MS,
+  };
+}

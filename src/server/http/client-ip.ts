@@ -1,0 +1,78 @@
+import ipaddr from 'ipaddr.js';
+
+type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+/** Parses one address, unwrapping IPv4-mapped IPv6 (`::ffff:1.2.3.4`) to IPv4. */
+export function parseAddress(input: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  const trimmed = input.trim().replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(trimmed)) return null;
+  const addr = ipaddr.parse(trimmed);
+  return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (addr as ipaddr.IPv6).toIPv4Address()
+    : addr;
+}
+
+function parseRange(entry: string): Range | null {
+  const text = entry.trim();
+  try {
+    if (text.includes('/')) {
+      const [addr, bits] = ipaddr.parseCIDR(text);
+      if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
+        return [(addr as ipaddr.IPv6).toIPv4Address(), bits - 96];
+      }
+      return [addr, bits];
+    }
+  } catch {
+    return null;
+  }
+  const addr = parseAddress(text);
+  return addr ? [addr, addr.kind() === 'ipv4' ? 32 : 128] : null;
+}
+
+/** Returns the entries of an IP/CIDR list that cannot be parsed. */
+export function invalidIpEntries(list: string[]): string[] {
+  return list.filter((entry) => parseRange(entry) === null);
+}
+
+export type IpMatcher = (ip: string) => boolean;
+
+/** Compiles an IP/CIDR list (IPv4, IPv6, IPv4-mapped IPv6) into a membership test. */
+export function compileIpList(list: string[]): IpMatcher {
+  const ranges = list.map(parseRange).filter((r): r is Range => r !== null);
+  return (ip) => {
+    const addr = parseAddress(ip);
+    if (!addr) return false;
+    return ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
+  };
+}
+
+/**
+ * The client's address: the socket peer, unless that peer is a trusted proxy; then the
+ * `X-Forwarded-For` chain is walked from the right while its hops are trusted, and the first
+ * untrusted hop is the client. A header from an untrusted peer changes nothing.
+ */
+export function resolveClientIp(
+  socketAddress: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  isTrusted: IpMatcher | null,
+): string {
+  const peer = normalize(socketAddress ?? '');
+  if (!isTrusted || !forwardedFor || !isTrusted(peer)) return peer;
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  let client = peer;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = parseAddress(hops[i]);
+    if (!hop) break;
+    client = hop.toString();
+    if (!isTrusted(client)) break;
+  }
+  return client;
+}
+
+function normalize(ip: string): string {
+  const addr = parseAddress(ip);
+  return addr ? addr.toString() : ip;
+}

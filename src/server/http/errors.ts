@@ -1,0 +1,43 @@
+/** The error codes of SPEC.md, with the HTTP status each one carries. */
+export const ERROR_STATUS = {
+  INVALID_BODY: 400,
+  UNAUTHORIZED: 401,
+  SIGNATURE_INVALID: 401,
+  TIMESTAMP_OUT_OF_TOLERANCE: 401,
+  IP_FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  SCHEMA_VALIDATION_FAILED: 422,
+  RATE_LIMITED: 429,
+  WORKFLOW_FAILED: 500,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** One typed HTTP error; the route turns it into `{"error": {"code", "message"}}`. */
+export class WebhookError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: { details?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = 'WebhookError';
+    this.status = ERROR_STATUS[code];
+  }
+
+  toBody(): { error: { code: ErrorCode; message: string; details?: unknown } } {
+    const error: { code: ErrorCode; message: string; details?: unknown } = {
+      code: this.code,
+      message: this.message,
+    };
+    if (this.extra.details !== undefined) error.details = this.extra.details;
+    return { error };
+  }
+}

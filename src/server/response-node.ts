@@ -1,0 +1,55 @@
+import { Instruction, JOB_STATUS, type FlowNodeModel, type Processor } from '@nocobase/plugin-workflow';
+import type { ResponseHolder } from './dispatch/sync';
+
+export interface ResponseNodeConfig {
+  status?: number | string;
+  headers?: Record<string, unknown> | Array<{ name: string; value: unknown }>;
+  body?: unknown;
+}
+
+function toHeaders(input: ResponseNodeConfig['headers']): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const pairs = Array.isArray(input)
+    ? input.map((h) => [h?.name, h?.value] as const)
+    : Object.entries(input ?? {});
+  for (const [name, value] of pairs) {
+    if (typeof name === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && value != null) {
+      headers[name] = String(value).replace(/[\r\n]/g, ' ');
+    }
+  }
+  return headers;
+}
+
+/**
+ * The Webhook response node: status, headers and body (each may use workflow variables) become
+ * the HTTP answer of a sync webhook, and the run ends here.
+ */
+export class WebhookResponseInstruction extends Instruction {
+  override validateConfig(config: Record<string, unknown>): Record<string, string> | null {
+    const status = config.status;
+    if (status === undefined || status === null || status === '') return null;
+    if (typeof status === 'string' && status.includes('{{')) return null;
+    const n = Number(status);
+    return Number.isInteger(n) && n >= 100 && n <= 599 ? null : { status: 'Status must be an HTTP status code between 100 and 599' };
+  }
+
+  async run(node: FlowNodeModel, prevJob: { id?: unknown } | null, processor: Processor) {
+    const config = processor.getParsedValue(node.config ?? {}, node.id) as ResponseNodeConfig;
+    const status = Number(config.status ?? 200);
+    const answer = {
+      status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500,
+      headers: toHeaders(config.headers),
+      body: config.body,
+    };
+    const holder = processor.options.webhook as ResponseHolder | undefined;
+    if (holder) holder.response = answer;
+    processor.saveJob({
+      status: JOB_STATUS.RESOLVED,
+      result: answer,
+      nodeId: node.id,
+      nodeKey: node.key,
+      upstreamId: prevJob?.id ?? null,
+    });
+    return processor.exit(JOB_STATUS.RESOLVED);
+  }
+}
