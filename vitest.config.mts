@@ -17,6 +17,7 @@ export default defineConfig({
     env: {
       NODE_MODULES_PATH: path.resolve(__dirname, 'node_modules'),
       LOGGER_LEVEL: process.env.LOGGER_LEVEL ?? 'error',
+      LOGGER_SILENT: process.env.LOGGER_SILENT ?? 'true',
       TZ: 'UTC',
     },
   },

@@ -24,7 +24,10 @@ describe('smoke', () => {
   });
 
   it('async', async () => {
-    const wf = await createWebhookWorkflow(t.app, { config: { key: 'later' }, nodes: [{ type: 'output', config: { value: 1 } }] });
+    const wf = await createWebhookWorkflow(t.app, {
+      config: { key: 'later' },
+      nodes: [{ type: 'output', config: { value: 1 } }],
+    });
     const res = await t.app.agent().post('/api/webhooks/later').send({ a: 1 });
     expect(res.status).toBe(202);
     expect(res.body.deliveryId).toBeTruthy();

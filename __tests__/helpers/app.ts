@@ -1,11 +1,15 @@
-import { createMockServer, type MockServer } from '@nocobase/test';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
+import { createMockServer, type MockServer } from '@nocobase/test';
 import { appPlugins } from '../../scripts/plugins';
 import { freshDatabase } from './database';
 
 export interface TestApp {
   app: MockServer;
   engine: PluginWorkflowServer;
+  /** Serves the app on a loopback port (once) and returns its origin, for raw HTTP requests. */
+  listen: () => Promise<string>;
   destroy: () => Promise<void>;
 }
 
@@ -18,10 +22,19 @@ export async function createTestApp(options: { acl?: boolean; plugins?: any[] } 
     resourcer: { prefix: '/api' },
     plugins: [...appPlugins(), ...(options.plugins ?? [])],
   } as any);
+  let server: Server | null = null;
   return {
     app,
     engine: app.pm.get('workflow') as unknown as PluginWorkflowServer,
+    listen: async () => {
+      if (!server) {
+        server = createServer(app.callback());
+        await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+      }
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
     destroy: async () => {
+      if (server) await new Promise((resolve) => server?.close(resolve));
       await app.destroy();
       await db.drop();
     },

@@ -53,7 +53,12 @@ export async function freshDatabase(): Promise<{ options: DatabaseOptions; drop:
   }
   const mysql = await import('mysql2/promise');
   const admin = async (sql: string) => {
-    const conn = await mysql.createConnection({ host: base.host, port: base.port, user: base.username, password: base.password });
+    const conn = await mysql.createConnection({
+      host: base.host,
+      port: base.port,
+      user: base.username,
+      password: base.password,
+    });
     try {
       await conn.query(sql);
     } finally {
@@ -61,5 +66,8 @@ export async function freshDatabase(): Promise<{ options: DatabaseOptions; drop:
     }
   };
   await admin(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  return { options: { dialect, ...base, database: name, logging: false }, drop: () => admin(`DROP DATABASE IF EXISTS ${name}`) };
+  return {
+    options: { dialect, ...base, database: name, logging: false },
+    drop: () => admin(`DROP DATABASE IF EXISTS ${name}`),
+  };
 }

@@ -1,5 +1,5 @@
-import type { MockServer } from '@nocobase/test';
 import type { WorkflowModel } from '@nocobase/plugin-workflow';
+import type { MockServer } from '@nocobase/test';
 
 export interface NodeSpec {
   type: string;
@@ -11,7 +11,13 @@ let counter = 0;
 /** Creates a webhook workflow with a chain of nodes through the app's repositories. */
 export async function createWebhookWorkflow(
   app: MockServer,
-  { sync = false, enabled = true, config = {}, nodes = [] as NodeSpec[], title }: {
+  {
+    sync = false,
+    enabled = true,
+    config = {},
+    nodes = [] as NodeSpec[],
+    title,
+  }: {
     sync?: boolean;
     enabled?: boolean;
     config?: Record<string, unknown>;
@@ -44,7 +50,9 @@ export async function waitForExecutions(app: MockServer, workflowKey: string, co
     const done = rows.filter((r: any) => r.status !== null && r.status !== 0);
     if (done.length >= count) return rows;
     if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out waiting for ${count} executions of ${workflowKey}; have ${rows.length}, done ${done.length}`);
+      throw new Error(
+        `timed out waiting for ${count} executions of ${workflowKey}; have ${rows.length}, done ${done.length}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

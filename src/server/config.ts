@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import {
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_TIMEOUT_MS,
-  KEY_PATTERN,
-  METHODS,
-  type Method,
-} from './constants';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, KEY_PATTERN, METHODS, type Method } from './constants';
+import { invalidIpEntries } from './http/client-ip';
 import { compilePathPattern, type PathMatcher } from './http/path-pattern';
+import { compileSchema } from './http/schema';
 
 export const VERIFICATION_TYPES = [
   'none',
@@ -64,8 +60,7 @@ export function generateKey(): string {
   return randomBytes(12).toString('base64url');
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
@@ -112,18 +107,33 @@ export function validateConfig(config: RawWebhookConfig): Record<string, string>
   }
   for (const field of ['ipAllowlist', 'trustedProxies'] as const) {
     const list = config[field];
-    if (list !== undefined && list !== null && (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))) {
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) {
       errors[field] = `${field} must be a list of IP addresses or CIDR ranges`;
+    } else if (invalidIpEntries(list).length) {
+      errors[field] =
+        `${field} has entries that are not IP addresses or CIDR ranges: ${invalidIpEntries(list).join(', ')}`;
     }
   }
-  if (config.bodySchema !== undefined && config.bodySchema !== null && !isObject(config.bodySchema)) {
-    errors.bodySchema = 'bodySchema must be a JSON Schema object';
+  if (config.bodySchema !== undefined && config.bodySchema !== null) {
+    if (!isObject(config.bodySchema)) {
+      errors.bodySchema = 'bodySchema must be a JSON Schema object';
+    } else {
+      try {
+        compileSchema(config.bodySchema);
+      } catch (e) {
+        errors.bodySchema = `bodySchema is not a valid JSON Schema: ${(e as Error).message}`;
+      }
+    }
   }
   if (config.response !== undefined && config.response !== null) {
     const r = config.response;
     if (!isObject(r)) {
       errors.response = 'response must be an object with status, headers and body';
-    } else if (r.status !== undefined && !(Number.isInteger(r.status) && (r.status as number) >= 200 && (r.status as number) <= 599)) {
+    } else if (
+      r.status !== undefined &&
+      !(Number.isInteger(r.status) && (r.status as number) >= 200 && (r.status as number) <= 599)
+    ) {
       errors.response = 'response.status must be an HTTP status between 200 and 599';
     } else if (r.headers !== undefined && !isObject(r.headers)) {
       errors.response = 'response.headers must be an object of header names to values';
@@ -159,7 +169,8 @@ export function normalizeConfig(raw: RawWebhookConfig): WebhookConfig {
     ipAllowlist: (raw.ipAllowlist as string[] | undefined) ?? [],
     trustedProxies: (raw.trustedProxies as string[] | undefined) ?? [],
     bodySchema: isObject(raw.bodySchema) ? raw.bodySchema : null,
-    idempotencyHeader: typeof raw.idempotencyHeader === 'string' && raw.idempotencyHeader ? raw.idempotencyHeader.toLowerCase() : null,
+    idempotencyHeader:
+      typeof raw.idempotencyHeader === 'string' && raw.idempotencyHeader ? raw.idempotencyHeader.toLowerCase() : null,
     maxBodyBytes: isPositiveInt(raw.maxBodyBytes) ? raw.maxBodyBytes : DEFAULT_MAX_BODY_BYTES,
     response: isObject(raw.response) ? (raw.response as ResponseConfig) : null,
     timeoutMs: isPositiveInt(raw.timeoutMs) ? raw.timeoutMs : DEFAULT_TIMEOUT_MS,

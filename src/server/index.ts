@@ -1,2 +1,1 @@
-export { default } from './plugin';
-export { PluginWebhookTriggerServer } from './plugin';
+export { default, PluginWebhookTriggerServer } from './plugin';

@@ -1,5 +1,5 @@
-import { Plugin } from '@nocobase/server';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
+import { Plugin } from '@nocobase/server';
 import { storagePathJoin } from '@nocobase/utils';
 import { generateKey, type RawWebhookConfig } from './config';
 import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from './constants';

@@ -1,4 +1,4 @@
-import { Instruction, JOB_STATUS, type FlowNodeModel, type Processor } from '@nocobase/plugin-workflow';
+import { type FlowNodeModel, Instruction, JOB_STATUS, type Processor } from '@nocobase/plugin-workflow';
 import type { ResponseHolder } from './dispatch/sync';
 
 export interface ResponseNodeConfig {
@@ -9,9 +9,7 @@ export interface ResponseNodeConfig {
 
 function toHeaders(input: ResponseNodeConfig['headers']): Record<string, string> {
   const headers: Record<string, string> = {};
-  const pairs = Array.isArray(input)
-    ? input.map((h) => [h?.name, h?.value] as const)
-    : Object.entries(input ?? {});
+  const pairs = Array.isArray(input) ? input.map((h) => [h?.name, h?.value] as const) : Object.entries(input ?? {});
   for (const [name, value] of pairs) {
     if (typeof name === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && value != null) {
       headers[name] = String(value).replace(/[\r\n]/g, ' ');
@@ -30,7 +28,9 @@ export class WebhookResponseInstruction extends Instruction {
     if (status === undefined || status === null || status === '') return null;
     if (typeof status === 'string' && status.includes('{{')) return null;
     const n = Number(status);
-    return Number.isInteger(n) && n >= 100 && n <= 599 ? null : { status: 'Status must be an HTTP status code between 100 and 599' };
+    return Number.isInteger(n) && n >= 100 && n <= 599
+      ? null
+      : { status: 'Status must be an HTTP status code between 100 and 599' };
   }
 
   async run(node: FlowNodeModel, prevJob: { id?: unknown } | null, processor: Processor) {

@@ -1,5 +1,5 @@
-import { Trigger, type WorkflowModel } from '@nocobase/plugin-workflow';
 import type { Transactionable } from '@nocobase/database';
+import { Trigger, type WorkflowModel } from '@nocobase/plugin-workflow';
 import { generateKey, normalizeConfig, type RawWebhookConfig, validateConfig } from './config';
 import type { KeyIndex } from './key-index';
 
@@ -22,7 +22,9 @@ export class WebhookTrigger extends Trigger {
       const config = normalizeConfig(raw);
       this.index.set({ workflow, config });
     } catch (error) {
-      this.workflow.getLogger(workflow.id).error(`webhook workflow ${workflow.id} not served: ${(error as Error).message}`);
+      this.workflow
+        .getLogger(workflow.id)
+        .error(`webhook workflow ${workflow.id} not served: ${(error as Error).message}`);
     }
   }
 

@@ -22,7 +22,8 @@ export async function assertKeyFree(db: Database, instance: any, transaction?: T
     transaction,
   });
   const clash = others.find(
-    (w: any) => w.get('key') !== instance.get('key') && w.get('id') !== instance.get('id') && w.get('config')?.key === key,
+    (w: any) =>
+      w.get('key') !== instance.get('key') && w.get('id') !== instance.get('id') && w.get('config')?.key === key,
   );
   if (clash) {
     throw new WorkflowValidationError({

@@ -75,7 +75,7 @@ export class AsyncInbox {
       for (const p of batch) p.reject(error);
       return;
     }
-    batch.forEach((p, i) => p.resolve(String(rows[i].id)));
+    for (const [i, p] of batch.entries()) p.resolve(String(rows[i].id));
     await this.afterCommit(batch, rows);
   }
 
@@ -86,7 +86,9 @@ export class AsyncInbox {
         await this.engine.start(row.id);
       } catch (error) {
         // The row is committed: the engine's recovery will still find and run it.
-        this.engine.getLogger('dispatcher').warn(`webhook execution ${row.id} not queued yet: ${(error as Error).message}`);
+        this.engine
+          .getLogger('dispatcher')
+          .warn(`webhook execution ${row.id} not queued yet: ${(error as Error).message}`);
       }
     }
     const perWorkflow = new Map<string | number, { workflow: WorkflowModel; count: number }>();

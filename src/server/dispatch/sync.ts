@@ -1,5 +1,5 @@
-import { EXECUTION_STATUS, type Processor, type WorkflowModel } from '@nocobase/plugin-workflow';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
+import { EXECUTION_STATUS, type Processor, type WorkflowModel } from '@nocobase/plugin-workflow';
 import type { ResponseConfig } from '../config';
 import { WebhookError } from '../http/errors';
 import type { Lane } from './lane';
@@ -13,6 +13,8 @@ export interface HttpAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** Send the body as JSON even when it is a string (the Output node's value). */
+  json?: boolean;
 }
 
 export interface SyncRun {
@@ -54,12 +56,17 @@ export async function runSync(engine: PluginWorkflowServer, lane: Lane, run: Syn
     throw new WebhookError('WORKFLOW_FAILED', 'Workflow execution could not be started');
   }
   if (execution.status !== EXECUTION_STATUS.RESOLVED) {
-    throw new WebhookError('WORKFLOW_FAILED', `Workflow execution ${execution.id} ended with status ${execution.status}`, {
-      details: { executionId: String(execution.id), status: execution.status },
-    });
+    throw new WebhookError(
+      'WORKFLOW_FAILED',
+      `Workflow execution ${execution.id} ended with status ${execution.status}`,
+      {
+        details: { executionId: String(execution.id), status: execution.status },
+      },
+    );
   }
   const output = (execution as { output?: unknown }).output;
-  if (output !== undefined && output !== null) return { status: 200, body: output };
-  if (run.fallback) return { status: run.fallback.status ?? 200, headers: run.fallback.headers, body: run.fallback.body };
+  if (output !== undefined && output !== null) return { status: 200, body: output, json: true };
+  if (run.fallback)
+    return { status: run.fallback.status ?? 200, headers: run.fallback.headers, body: run.fallback.body };
   return { status: 200, body: { executionId: String(execution.id), status: 'resolved' } };
 }

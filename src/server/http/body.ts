@@ -1,10 +1,10 @@
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs, mkdirSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import busboy from 'busboy';
+import { pipeline } from 'node:stream/promises';
 import { TextDecoder } from 'node:util';
+import busboy from 'busboy';
 import contentType from 'content-type';
 import qs from 'qs';
 import getRawBody from 'raw-body';
@@ -139,19 +139,18 @@ async function parseMultipart(
   });
   bb.on('file', (field, stream, info) => {
     const index = files.length;
-    const safeName = path.basename(info.filename || `file-${index}`).replace(/[^\w.-]/g, '_').slice(-100);
+    const safeName = path
+      .basename(info.filename || `file-${index}`)
+      .replace(/[^\w.-]/g, '_')
+      .slice(-100);
     const target = path.join(uploadDir, `${index}-${safeName}`);
     const file: UploadedFile = { field, filename: info.filename ?? '', mimeType: info.mimeType, size: 0, path: target };
     files.push(file);
+    mkdirSync(uploadDir, { recursive: true });
+    writes.push(pipeline(stream, createWriteStream(target)));
     stream.on('data', (chunk: Buffer) => {
       file.size += chunk.length;
     });
-    writes.push(
-      (async () => {
-        await fs.mkdir(uploadDir, { recursive: true });
-        await pipeline(stream, createWriteStream(target));
-      })(),
-    );
   });
   bb.on('partsLimit', () => fail(`Multipart body has more than ${MAX_PARTS} parts`));
   bb.on('filesLimit', () => fail('Multipart body has too many files'));
@@ -205,7 +204,15 @@ export async function parseBody(
       await fs.writeFile(target, raw);
       return {
         data: null,
-        files: [{ field: 'body', filename: 'body.bin', mimeType: mediaType ?? 'application/octet-stream', size: raw.length, path: target }],
+        files: [
+          {
+            field: 'body',
+            filename: 'body.bin',
+            mimeType: mediaType ?? 'application/octet-stream',
+            size: raw.length,
+            path: target,
+          },
+        ],
       };
     }
     case 'unknown': {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Context, Next } from 'koa';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
+import type { Context, Next } from 'koa';
 import type { AsyncInbox } from '../dispatch/async-inbox';
 import type { Lane } from '../dispatch/lane';
 import { type HttpAnswer, runSync } from '../dispatch/sync';
@@ -45,7 +45,7 @@ function send(ctx: Context, answer: HttpAnswer): void {
   if (body === undefined || body === null) {
     ctx.body = null;
     ctx.status = answer.status;
-  } else if (typeof body === 'string' || Buffer.isBuffer(body)) {
+  } else if (!answer.json && (typeof body === 'string' || Buffer.isBuffer(body))) {
     ctx.body = body;
   } else {
     if (!ctx.response.get('Content-Type')) ctx.type = 'application/json';
