@@ -3,19 +3,7 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, KEY_PATTERN, METHODS, type 
 import { invalidIpEntries } from './http/client-ip';
 import { compilePathPattern, type PathMatcher } from './http/path-pattern';
 import { compileSchema } from './http/schema';
-
-export const VERIFICATION_TYPES = [
-  'none',
-  'basic',
-  'token',
-  'hmac',
-  'github',
-  'stripe',
-  'slack',
-  'shopify',
-  'standard',
-] as const;
-export type VerificationType = (typeof VERIFICATION_TYPES)[number];
+import { type VerificationConfig, validateVerification } from './verify';
 
 export interface ResponseConfig {
   status?: number;
@@ -46,7 +34,7 @@ export interface WebhookConfig {
   key: string;
   path: PathMatcher | null;
   methods: Method[];
-  verification: { type: VerificationType; [field: string]: unknown };
+  verification: VerificationConfig;
   ipAllowlist: string[];
   trustedProxies: string[];
   bodySchema: object | null;
@@ -94,11 +82,9 @@ export function validateConfig(config: RawWebhookConfig): Record<string, string>
       errors.methods = `Webhook methods must be a non-empty list of ${METHODS.join(', ')}`;
     }
   }
-  if (config.verification !== undefined && config.verification !== null) {
-    const v = config.verification;
-    if (!isObject(v) || !VERIFICATION_TYPES.includes(v.type as VerificationType)) {
-      errors.verification = `Verification type must be one of ${VERIFICATION_TYPES.join(', ')}`;
-    }
+  const verificationErrors = validateVerification(config.verification);
+  for (const [field, message] of Object.entries(verificationErrors ?? {})) {
+    errors[`verification.${field}`] = `Verification: ${message}`;
   }
   for (const field of ['maxBodyBytes', 'timeoutMs'] as const) {
     if (config[field] !== undefined && config[field] !== null && !isPositiveInt(config[field])) {
@@ -158,9 +144,7 @@ export function normalizeConfig(raw: RawWebhookConfig): WebhookConfig {
   const methods = Array.isArray(raw.methods)
     ? [...new Set((raw.methods as string[]).map((m) => m.toUpperCase() as Method))]
     : (['POST'] as Method[]);
-  const verification = isObject(raw.verification)
-    ? (raw.verification as WebhookConfig['verification'])
-    : { type: 'none' as const };
+  const verification = isObject(raw.verification) ? (raw.verification as VerificationConfig) : { type: 'none' };
   return {
     key: raw.key,
     path: typeof raw.path === 'string' && raw.path !== '' ? compilePathPattern(raw.path) : null,

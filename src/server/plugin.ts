@@ -8,6 +8,7 @@ import { Lane } from './dispatch/lane';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
 import { WebhookResponseInstruction } from './response-node';
+import { configureSqliteConcurrency } from './sqlite-concurrency';
 import { WebhookTrigger } from './trigger';
 import { assertKeyFree } from './workflow-hooks';
 
@@ -47,6 +48,7 @@ export class PluginWebhookTriggerServer extends Plugin {
       }),
       { tag: 'webhooks', before: 'bodyParser', after: 'logger' },
     );
+    this.app.on('beforeStart', () => configureSqliteConcurrency(this.db));
     this.app.on('afterStart', () => {
       this.accepting = true;
     });

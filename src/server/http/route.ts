@@ -5,6 +5,7 @@ import type { AsyncInbox } from '../dispatch/async-inbox';
 import type { Lane } from '../dispatch/lane';
 import { type HttpAnswer, runSync } from '../dispatch/sync';
 import type { IndexEntry, KeyIndex } from '../key-index';
+import { verifyRequest } from '../verify';
 import { parseBody, readRawBody } from './body';
 import { compileIpList, type IpMatcher, resolveClientIp } from './client-ip';
 import { WebhookError } from './errors';
@@ -115,6 +116,7 @@ async function handle(ctx: Context, deps: RouteDeps): Promise<void> {
   if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is stopping; retry later');
 
   const raw = await readRawBody(ctx.req, config.maxBodyBytes);
+  verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
   const deliveryId = randomUUID();
   const parsed = await parseBody(raw, ctx.req.headers, {
     uploadDir: () => deps.uploadDir(deliveryId),

@@ -1,0 +1,63 @@
+import { createHmac } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { WebhookError } from '../http/errors';
+import { getHeader } from './headers';
+import { matchesAnySecret } from './secrets';
+import type { VerificationConfig } from './types';
+
+export const ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
+export const ENCODINGS = ['hex', 'base64'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+export type Encoding = (typeof ENCODINGS)[number];
+
+/** HMAC of the parts in order; Buffers are taken byte for byte, strings as UTF-8. */
+export function hmac(algorithm: Algorithm, key: string | Buffer, ...parts: Array<string | Buffer>): Buffer {
+  const mac = createHmac(algorithm, key);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
+export const signatureInvalid = (message: string) => new WebhookError('SIGNATURE_INVALID', message);
+
+export interface HmacHeaderOptions {
+  secret: unknown;
+  header: string;
+  algorithm: Algorithm;
+  encoding: Encoding;
+  prefix: string;
+}
+
+/** One header carrying `{prefix}{encoded HMAC of the raw body}`: the generic scheme, GitHub and Shopify. */
+export function verifyHmacHeader(headers: IncomingHttpHeaders, raw: Buffer, options: HmacHeaderOptions): void {
+  const { header, algorithm, encoding, prefix } = options;
+  const value = getHeader(headers, header);
+  if (value === undefined) throw signatureInvalid(`Missing ${header} header`);
+  if (!value.toLowerCase().startsWith(prefix.toLowerCase())) {
+    throw signatureInvalid(`${header} header must start with "${prefix}"`);
+  }
+  const signature = value.slice(prefix.length).trim();
+  const provided = encoding === 'hex' ? signature.toLowerCase() : signature;
+  if (!matchesAnySecret(options.secret, [provided], (secret) => hmac(algorithm, secret, raw).toString(encoding))) {
+    throw signatureInvalid(`${header} signature does not match the request body`);
+  }
+}
+
+function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T, field: string): T {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (!allowed.includes(value as T)) throw new Error(`Invalid hmac verification ${field}`);
+  return value as T;
+}
+
+/** `hmac`: `secret`, `header` (required), `algorithm` (sha256), `encoding` (hex), `prefix` (none). */
+export function verifyHmac(config: VerificationConfig, headers: IncomingHttpHeaders, raw: Buffer): void {
+  if (typeof config.header !== 'string' || config.header === '') {
+    throw new Error('hmac verification needs the name of the signature header');
+  }
+  verifyHmacHeader(headers, raw, {
+    secret: config.secret,
+    header: config.header,
+    algorithm: pick(config.algorithm, ALGORITHMS, 'sha256', 'algorithm'),
+    encoding: pick(config.encoding, ENCODINGS, 'hex', 'encoding'),
+    prefix: typeof config.prefix === 'string' ? config.prefix : '',
+  });
+}

@@ -1,0 +1,28 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { getHeader } from './headers';
+import { hmac, signatureInvalid } from './hmac';
+import { matchesAnySecret } from './secrets';
+import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
+import type { VerificationConfig } from './types';
+
+/** Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:{X-Slack-Request-Timestamp}:{body}">`. */
+export function verifySlack(
+  config: VerificationConfig,
+  headers: IncomingHttpHeaders,
+  raw: Buffer,
+  nowSeconds: number,
+): void {
+  const signature = getHeader(headers, 'X-Slack-Signature');
+  const ts = getHeader(headers, 'X-Slack-Request-Timestamp');
+  if (signature === undefined) throw signatureInvalid('Missing X-Slack-Signature header');
+  const timestamp = parseTimestamp(ts);
+  if (timestamp === undefined) throw signatureInvalid('Missing or malformed X-Slack-Request-Timestamp header');
+  if (!signature.startsWith('v0=')) throw signatureInvalid('X-Slack-Signature header must start with "v0="');
+  const provided = signature.slice(3).toLowerCase();
+  if (
+    !matchesAnySecret(config.secret, [provided], (secret) => hmac('sha256', secret, `v0:${ts}:`, raw).toString('hex'))
+  ) {
+    throw signatureInvalid('X-Slack-Signature does not match the request body');
+  }
+  checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
+}

@@ -1,0 +1,21 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { WebhookError } from '../http/errors';
+import { getHeader } from './headers';
+import { matchesAnySecret } from './secrets';
+import type { VerificationConfig } from './types';
+
+/**
+ * A shared token in a header (`header`, default `Authorization`; GitLab sends `X-Gitlab-Token`).
+ * The value must equal `token`; on Authorization, `Bearer {token}` is accepted as well.
+ */
+export function verifyToken(config: VerificationConfig, headers: IncomingHttpHeaders): void {
+  const name = typeof config.header === 'string' && config.header !== '' ? config.header : 'Authorization';
+  const value = getHeader(headers, name);
+  if (value === undefined) throw new WebhookError('UNAUTHORIZED', `Missing ${name} header`);
+  const candidates = [value];
+  const bearer = name.toLowerCase() === 'authorization' ? /^Bearer\s+(.+)$/i.exec(value) : null;
+  if (bearer) candidates.push(bearer[1].trim());
+  if (!matchesAnySecret(config.token, candidates)) {
+    throw new WebhookError('UNAUTHORIZED', `Invalid token in ${name} header`);
+  }
+}
