@@ -1,0 +1,3 @@
+import { defineConfig } from '@nocobase/test/e2e';
+
+export default defineConfig();

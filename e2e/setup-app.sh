@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Creates a stock NocoBase 2.2.15 application with its prebuilt admin UI in e2e/.app (or $E2E_APP_DIR),
+# from the npm registry only, on embedded SQLite, and installs Chromium from Debian when it is missing.
+# Idempotent: a finished app (marker file) is kept; a half-made one is made again.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+app="${E2E_APP_DIR:-$here/.app}"
+version="${NOCOBASE_VERSION:-2.2.15}"
+port="${E2E_APP_PORT:-13000}"
+
+ensure_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then return; fi
+  if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then return; fi
+  echo "[setup-app] installing Chromium from Debian"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
+ensure_app() {
+  if [ -f "$app/.ready-$version" ]; then return; fi
+  echo "[setup-app] creating NocoBase $version in $app"
+  rm -rf "$app"
+  mkdir -p "$(dirname "$app")"
+  local parent; parent="$(dirname "$app")"
+  local name; name="$(basename "$app")"
+  (cd "$parent" && npx -y "create-nocobase-app@$version" "$name" -d sqlite --skip-dev-dependencies >/dev/null)
+  cd "$app"
+  # sqlite3 for the database, yarn because the CLI's install step calls it, and an xlsx override
+  # because @nocobase/ai points at a tarball on a host that cannot be reached.
+  node -e '
+    const fs = require("fs");
+    const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
+    p.dependencies = { ...p.dependencies, sqlite3: "^5.1.7", yarn: "^1.22.22" };
+    p.overrides = { ...(p.overrides || {}), xlsx: "0.18.5" };
+    fs.writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n");
+  '
+  printf 'legacy-peer-deps=true\n' > .npmrc
+  # A plain node process (no pm2), on the chosen port.
+  sed -i -e "s/^APP_PORT=.*/APP_PORT=$port/" .env
+  grep -q '^APP_LAUNCH_MODE=' .env || printf '\nAPP_LAUNCH_MODE=node\n' >> .env
+  npm install --no-audit --no-fund --legacy-peer-deps >/dev/null
+  npx nocobase-v1 install -f >/dev/null
+  touch ".ready-$version"
+  echo "[setup-app] NocoBase $version ready in $app"
+}
+
+ensure_chromium
+ensure_app
