@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, KEY_PATTERN, METHODS, type Method } from './constants';
 import { invalidIpEntries } from './http/client-ip';
+import type { CorsConfig } from './http/cors';
 import { compilePathPattern, type PathMatcher } from './http/path-pattern';
+import type { RateLimit } from './http/rate-limit';
 import { compileSchema } from './http/schema';
+import { withoutMasks } from './secrets';
 import { type VerificationConfig, validateVerification } from './verify';
 
 export interface ResponseConfig {
@@ -40,6 +43,8 @@ export interface WebhookConfig {
   bodySchema: object | null;
   idempotencyHeader: string | null;
   maxBodyBytes: number;
+  rateLimit: RateLimit | null;
+  cors: CorsConfig | null;
   response: ResponseConfig | null;
   timeoutMs: number;
 }
@@ -49,6 +54,17 @@ export function generateKey(): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function isOrigin(value: unknown): boolean {
+  if (value === '*') return true;
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
@@ -82,7 +98,7 @@ export function validateConfig(config: RawWebhookConfig): Record<string, string>
       errors.methods = `Webhook methods must be a non-empty list of ${METHODS.join(', ')}`;
     }
   }
-  const verificationErrors = validateVerification(config.verification);
+  const verificationErrors = validateVerification(withoutMasks(config.verification));
   for (const [field, message] of Object.entries(verificationErrors ?? {})) {
     errors[`verification.${field}`] = `Verification: ${message}`;
   }
@@ -125,6 +141,18 @@ export function validateConfig(config: RawWebhookConfig): Record<string, string>
       errors.response = 'response.headers must be an object of header names to values';
     }
   }
+  if (config.rateLimit !== undefined && config.rateLimit !== null) {
+    const r = config.rateLimit;
+    if (!isObject(r) || !isPositiveInt(r.requests) || !isPositiveInt(r.perSeconds)) {
+      errors.rateLimit = 'rateLimit must be { "requests": positive integer, "perSeconds": positive integer }';
+    }
+  }
+  if (config.cors !== undefined && config.cors !== null) {
+    const c = config.cors;
+    if (!isObject(c) || !Array.isArray(c.origins) || c.origins.some((o) => !isOrigin(o))) {
+      errors.cors = 'cors must be { "origins": [...] } with origins such as "https://example.com" or "*"';
+    }
+  }
   if (
     config.idempotencyHeader !== undefined &&
     config.idempotencyHeader !== null &&
@@ -156,6 +184,8 @@ export function normalizeConfig(raw: RawWebhookConfig): WebhookConfig {
     idempotencyHeader:
       typeof raw.idempotencyHeader === 'string' && raw.idempotencyHeader ? raw.idempotencyHeader.toLowerCase() : null,
     maxBodyBytes: isPositiveInt(raw.maxBodyBytes) ? raw.maxBodyBytes : DEFAULT_MAX_BODY_BYTES,
+    rateLimit: isObject(raw.rateLimit) ? (raw.rateLimit as unknown as RateLimit) : null,
+    cors: isObject(raw.cors) ? { origins: raw.cors.origins as string[] } : null,
     response: isObject(raw.response) ? (raw.response as ResponseConfig) : null,
     timeoutMs: isPositiveInt(raw.timeoutMs) ? raw.timeoutMs : DEFAULT_TIMEOUT_MS,
   };

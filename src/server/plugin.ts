@@ -1,61 +1,125 @@
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { Plugin } from '@nocobase/server';
 import { storagePathJoin } from '@nocobase/utils';
-import { generateKey, type RawWebhookConfig } from './config';
+import type { Context, Next } from 'koa';
 import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from './constants';
+import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
+import { DeliveryRecorder } from './deliveries/recorder';
+import { createReplayAction } from './deliveries/replay';
+import { retentionFromEnv, sweepDeliveries } from './deliveries/retention';
 import { AsyncInbox } from './dispatch/async-inbox';
+import type { DispatchDeps } from './dispatch/dispatch';
 import { Lane } from './dispatch/lane';
+import type { HttpAnswer } from './dispatch/sync';
+import { Idempotency } from './http/idempotency';
+import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
 import { WebhookResponseInstruction } from './response-node';
+import { maskSecretsInBody } from './secrets';
 import { configureSqliteConcurrency } from './sqlite-concurrency';
 import { WebhookTrigger } from './trigger';
-import { assertKeyFree } from './workflow-hooks';
+import { beforeWorkflowSave } from './workflow-hooks';
 
-/** Wiring only: the trigger, the response node, the route and the workflow save hook. */
+/** Resources whose answers can carry webhook workflows (and so their secrets). */
+const WORKFLOW_RESOURCES = /^(workflows|executions|flow_nodes|jobs)(\.|$)/;
+const SWEEP_EVERY_MS = 10 * 60_000;
+
+/** Wiring only: trigger, response node, route, delivery log, secrets masking, save hooks. */
 export class PluginWebhookTriggerServer extends Plugin {
   readonly index = new KeyIndex();
   inbox!: AsyncInbox;
+  recorder!: DeliveryRecorder;
   private accepting = false;
+  private counter: Counter | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  override async beforeLoad(): Promise<void> {
+    this.db.collection(deliveriesCollection);
+  }
 
   override async load(): Promise<void> {
     const engine = this.app.pm.get('workflow') as unknown as PluginWorkflowServer;
     engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.index));
     engine.registerInstruction(RESPONSE_INSTRUCTION, new WebhookResponseInstruction(engine));
-
-    this.db.on('workflows.beforeSave', async (instance: any, options: any) => {
-      if (options?.cycling || instance.get('type') !== TRIGGER_TYPE) return;
-      const config = (instance.get('config') ?? {}) as RawWebhookConfig;
-      if (typeof config.key !== 'string' || !config.key) instance.set('config', { ...config, key: generateKey() });
-      if (instance.get('enabled')) await assertKeyFree(this.db, instance, options?.transaction);
-    });
+    this.db.on('workflows.beforeSave', (instance: any, options: any) => beforeWorkflowSave(this.db, instance, options));
 
     const dialect = this.db.options.dialect;
     // SQLite has one writer: sync runs take turns. Others run a few side by side.
     const lane = new Lane(dialect === 'sqlite' ? 1 : Number(process.env.WEBHOOK_SYNC_CONCURRENCY ?? 4));
     this.inbox = new AsyncInbox(this.db, engine);
+    this.recorder = new DeliveryRecorder(this.db, (error) =>
+      this.log.error(`delivery log write failed: ${(error as Error).message}`),
+    );
+    const lookupAnswer = async (idempotencyKey: string): Promise<HttpAnswer | null> => {
+      const row = await this.db.getRepository(DELIVERIES).findOne({
+        filter: { idempotencyKey, response: { $notEmpty: true } },
+        sort: ['createdAt'],
+      });
+      return (row?.get('response') as HttpAnswer | undefined) ?? null;
+    };
+    const deps: DispatchDeps = {
+      engine,
+      lane,
+      inbox: this.inbox,
+      recorder: this.recorder,
+      idempotency: new Idempotency(lookupAnswer),
+      lookupAnswer,
+    };
+
     const prefix = ((this.app.resourcer.options as { prefix?: string }).prefix ?? '/api').replace(/\/$/, '');
     this.app.use(
       createWebhookRoute({
+        ...deps,
         base: `${prefix}/${ROUTE_SEGMENT}/`,
         index: this.index,
-        engine,
-        lane,
-        inbox: this.inbox,
+        counter: () => this.rateCounter(),
         uploadDir: (deliveryId) => storagePathJoin('uploads', 'webhooks', deliveryId),
         accepting: () => this.accepting,
+        logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 64 * 1024),
         log: (message, meta) => this.log.error(message, meta),
       }),
       { tag: 'webhooks', before: 'bodyParser', after: 'logger' },
     );
-    this.app.on('beforeStart', () => configureSqliteConcurrency(this.db));
+    this.app.use(
+      async (ctx: Context & { action?: { resourceName?: string } }, next: Next) => {
+        await next();
+        if (ctx.body && WORKFLOW_RESOURCES.test(ctx.action?.resourceName ?? '')) ctx.body = maskSecretsInBody(ctx.body);
+      },
+      { tag: 'webhookMaskSecrets', after: 'dataWrapping', before: 'dataSource' },
+    );
+
+    this.app.resourceManager.registerActionHandlers({
+      [`${DELIVERIES}:replay`]: createReplayAction({ ...deps, index: this.index }) as any,
+    });
+    this.app.acl.registerSnippet({ name: `pm.${this.name}.deliveries`, actions: [`${DELIVERIES}:*`] });
+
+    this.app.on('beforeStart', async () => {
+      await configureSqliteConcurrency(this.db);
+      await this.db.getCollection(DELIVERIES).sync();
+      this.counter = await this.app.cacheManager.createCounter({ name: 'webhook-rate-limit' }, this.app.lockManager);
+    });
     this.app.on('afterStart', () => {
       this.accepting = true;
+      const sweep = () =>
+        sweepDeliveries(this.db, retentionFromEnv()).catch((error) =>
+          this.log.warn(`delivery log retention failed: ${error.message}`),
+        );
+      sweep();
+      this.sweeper = setInterval(sweep, SWEEP_EVERY_MS);
+      this.sweeper.unref();
     });
     this.app.on('beforeStop', async () => {
       this.accepting = false;
+      if (this.sweeper) clearInterval(this.sweeper);
       await this.inbox.idle();
+      await this.recorder.idle();
     });
+  }
+
+  private rateCounter(): Counter {
+    if (!this.counter) throw new Error('rate-limit counter is not ready');
+    return this.counter;
   }
 }
 

@@ -1,24 +1,37 @@
 import type { Database } from '@nocobase/database';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { EXECUTION_STATUS, type WorkflowModel } from '@nocobase/plugin-workflow';
+import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
 
-interface Pending {
+export interface InboxItem {
   workflow: WorkflowModel;
   context: object;
+  /** Unique among executions: the delivery id, or the idempotency key when one is set. */
   eventKey: string;
-  resolve: (executionId: string) => void;
+  /** The delivery-log row, committed in the same transaction as the execution. */
+  delivery: DeliveryRow;
+}
+
+/** `stored`: committed now. `duplicate`: an execution with this eventKey already exists. */
+export type InboxResult = 'stored' | 'duplicate';
+
+interface Pending extends InboxItem {
+  resolve: (result: InboxResult) => void;
   reject: (error: unknown) => void;
 }
 
 /** Most deliveries committed in one transaction. */
 const MAX_BATCH = 256;
 
+const isUniqueViolation = (error: unknown) => (error as { name?: string })?.name === 'SequelizeUniqueConstraintError';
+
 /**
  * The durable inbox of async webhooks. A delivery becomes a queueing execution row of the
- * workflow engine, committed before the 202 is sent; deliveries that arrive together share one
- * transaction (group commit). After the commit the engine's queue is told to run them; if the
- * process dies first, the engine's own recovery finds the queueing rows on the next start.
- * `eventKey` (unique) is the delivery id, so a delivery can never become two executions.
+ * workflow engine plus its delivery-log row, committed before the 202 is sent; deliveries
+ * that arrive together share one transaction (group commit). After the commit the engine's
+ * queue is told to run them; if the process dies first, the engine's own recovery finds the
+ * queueing rows on the next start. `eventKey` is unique, so a delivery never becomes two
+ * executions, in one process or several.
  */
 export class AsyncInbox {
   private queue: Pending[] = [];
@@ -29,9 +42,9 @@ export class AsyncInbox {
     private readonly engine: PluginWorkflowServer,
   ) {}
 
-  accept(workflow: WorkflowModel, context: object, eventKey: string): Promise<string> {
+  accept(item: InboxItem): Promise<InboxResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ workflow, context, eventKey, resolve, reject });
+      this.queue.push({ ...item, resolve, reject });
       if (!this.flushing) this.flushing = this.drain();
     });
   }
@@ -52,30 +65,49 @@ export class AsyncInbox {
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async insert(batch: Pending[]): Promise<Array<{ id: string | number }>> {
     const Execution = this.db.getModel('executions');
-    let rows: Array<{ id: string | number; workflowId: number | string }>;
+    const Delivery = this.db.getModel(DELIVERIES);
+    return this.db.sequelize.transaction(async (transaction) => {
+      const rows = (await Execution.bulkCreate(
+        batch.map((p) => ({
+          workflowId: p.workflow.id,
+          key: p.workflow.key,
+          eventKey: p.eventKey,
+          context: p.context,
+          stack: [],
+          parentExecutionId: null,
+          dispatched: false,
+          status: EXECUTION_STATUS.QUEUEING,
+        })),
+        { transaction },
+      )) as unknown as Array<{ id: string | number }>;
+      for (const [i, p] of batch.entries()) p.delivery.executionId = String(rows[i].id);
+      await Delivery.bulkCreate(
+        batch.map((p) => p.delivery as any),
+        { transaction, hooks: false },
+      );
+      return rows;
+    });
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let rows: Array<{ id: string | number }>;
     try {
-      rows = (await this.db.sequelize.transaction(async (transaction) =>
-        Execution.bulkCreate(
-          batch.map((p) => ({
-            workflowId: p.workflow.id,
-            key: p.workflow.key,
-            eventKey: p.eventKey,
-            context: p.context,
-            stack: [],
-            parentExecutionId: null,
-            dispatched: false,
-            status: EXECUTION_STATUS.QUEUEING,
-          })),
-          { transaction },
-        ),
-      )) as unknown as Array<{ id: string | number; workflowId: number | string }>;
+      rows = await this.insert(batch);
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      if (batch.length > 1 && isUniqueViolation(error)) {
+        // One repeated eventKey must not fail the others: commit them one by one.
+        for (const p of batch) await this.commit([p]);
+        return;
+      }
+      for (const p of batch) {
+        if (isUniqueViolation(error)) p.resolve('duplicate');
+        else p.reject(error);
+      }
       return;
     }
-    for (const [i, p] of batch.entries()) p.resolve(String(rows[i].id));
+    for (const p of batch) p.resolve('stored');
     await this.afterCommit(batch, rows);
   }
 

@@ -20,21 +20,33 @@ export interface HttpAnswer {
 export interface SyncRun {
   workflow: WorkflowModel;
   context: object;
-  deliveryId: string;
+  eventKey: string;
   timeoutMs: number;
   fallback: ResponseConfig | null;
+  /** Called with the execution id once the run has an execution, even after a timeout. */
+  onExecution?: (executionId: string) => void;
 }
+
+export interface SyncResult {
+  answer: HttpAnswer;
+  executionId: string | null;
+}
+
+/** The engine refused to create the execution (e.g. its eventKey exists: a repeated delivery). */
+export class ExecutionNotCreated extends Error {}
 
 /**
  * Runs a sync workflow and builds the HTTP answer: the Webhook response node's answer, else the
  * Output node's value, else the configured response, else a receipt. A failed run is
  * WORKFLOW_FAILED; a run longer than the timeout is TIMEOUT while the execution goes on.
  */
-export async function runSync(engine: PluginWorkflowServer, lane: Lane, run: SyncRun): Promise<HttpAnswer> {
+export async function runSync(engine: PluginWorkflowServer, lane: Lane, run: SyncRun): Promise<SyncResult> {
   const holder: ResponseHolder = {};
   const started = lane.run(async () => {
-    const result = await engine.trigger(run.workflow, run.context, { eventKey: run.deliveryId, webhook: holder });
-    return (result ?? null) as Processor | null;
+    const result = await engine.trigger(run.workflow, run.context, { eventKey: run.eventKey, webhook: holder });
+    const processor = (result ?? null) as Processor | null;
+    if (processor?.execution) run.onExecution?.(String(processor.execution.id));
+    return processor;
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
@@ -50,23 +62,25 @@ export async function runSync(engine: PluginWorkflowServer, lane: Lane, run: Syn
     started.catch(() => undefined);
     throw new WebhookError('TIMEOUT', `Workflow did not finish within ${run.timeoutMs} ms; it goes on running`);
   }
-  if (holder.response) return holder.response;
   const execution = outcome?.execution;
-  if (!execution) {
-    throw new WebhookError('WORKFLOW_FAILED', 'Workflow execution could not be started');
-  }
+  if (!execution) throw new ExecutionNotCreated('Workflow execution could not be created');
+  const executionId = String(execution.id);
+  if (holder.response) return { answer: holder.response, executionId };
   if (execution.status !== EXECUTION_STATUS.RESOLVED) {
     throw new WebhookError(
       'WORKFLOW_FAILED',
-      `Workflow execution ${execution.id} ended with status ${execution.status}`,
+      `Workflow execution ${executionId} ended with status ${execution.status}`,
       {
-        details: { executionId: String(execution.id), status: execution.status },
+        details: { executionId, status: execution.status },
       },
     );
   }
   const output = (execution as { output?: unknown }).output;
-  if (output !== undefined && output !== null) return { status: 200, body: output, json: true };
-  if (run.fallback)
-    return { status: run.fallback.status ?? 200, headers: run.fallback.headers, body: run.fallback.body };
-  return { status: 200, body: { executionId: String(execution.id), status: 'resolved' } };
+  if (output !== undefined && output !== null)
+    return { answer: { status: 200, body: output, json: true }, executionId };
+  const fallback = run.fallback;
+  if (fallback) {
+    return { answer: { status: fallback.status ?? 200, headers: fallback.headers, body: fallback.body }, executionId };
+  }
+  return { answer: { status: 200, body: { executionId, status: 'resolved' } }, executionId };
 }

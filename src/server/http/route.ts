@@ -1,25 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import type { Context, Next } from 'koa';
-import type { AsyncInbox } from '../dispatch/async-inbox';
-import type { Lane } from '../dispatch/lane';
-import { type HttpAnswer, runSync } from '../dispatch/sync';
+import type { DeliveryRow } from '../deliveries/collection';
+import type { DeliveryRecorder } from '../deliveries/recorder';
+import { bodyForLog, redactHeaders } from '../deliveries/redact';
+import { type DispatchDeps, dispatchDelivery, errorAnswer } from '../dispatch/dispatch';
+import type { HttpAnswer } from '../dispatch/sync';
 import type { IndexEntry, KeyIndex } from '../key-index';
 import { verifyRequest } from '../verify';
 import { parseBody, readRawBody } from './body';
 import { compileIpList, type IpMatcher, resolveClientIp } from './client-ip';
+import { answerPreflight, applyCors } from './cors';
 import { WebhookError } from './errors';
+import { idempotencyKeyOf } from './idempotency';
+import { type Counter, checkRateLimit } from './rate-limit';
 import { checkSchema } from './schema';
 
-export interface RouteDeps {
+export interface RouteDeps extends DispatchDeps {
   /** e.g. `/api/webhooks/` */
   base: string;
   index: KeyIndex;
-  engine: PluginWorkflowServer;
-  lane: Lane;
-  inbox: AsyncInbox;
+  recorder: DeliveryRecorder;
+  counter: () => Counter;
   uploadDir: (deliveryId: string) => string;
   accepting: () => boolean;
+  logBodyBytes: number;
   log: (message: string, meta?: object) => void;
 }
 
@@ -54,44 +58,77 @@ function send(ctx: Context, answer: HttpAnswer): void {
   }
 }
 
-function sendError(ctx: Context, error: WebhookError): void {
-  for (const [name, value] of Object.entries(error.extra.headers ?? {})) ctx.set(name, value);
-  ctx.status = error.status;
-  ctx.type = 'application/json';
-  ctx.body = JSON.stringify(error.toBody());
+function newRow(ctx: Context): DeliveryRow {
+  return {
+    id: randomUUID(),
+    createdAt: new Date(),
+    workflowId: null,
+    workflowKey: null,
+    key: '',
+    method: ctx.method.toUpperCase(),
+    path: ctx.url.slice(0, 2048),
+    ip: ctx.req.socket.remoteAddress ?? '',
+    status: null,
+    errorCode: null,
+    errorMessage: null,
+    durationMs: null,
+    executionId: null,
+    headers: {},
+    body: null,
+    bodyTruncated: false,
+    bodyBytes: 0,
+    idempotencyKey: null,
+    response: null,
+    replayOf: null,
+  };
 }
 
 /**
- * The one middleware that owns `{base}*` and nothing else: match key -> sub-path -> method ->
- * client IP + allow-list -> raw body (limit) -> parse -> schema -> dispatch (sync or async).
- * Each stage passes or throws one WebhookError, which becomes the JSON error body here.
+ * The one middleware that owns `{base}*` and nothing else. A request walks:
+ * match key -> sub-path -> CORS preflight -> method -> client IP + allow-list -> rate limit ->
+ * raw body (limit) -> verify -> parse -> schema -> idempotency -> dispatch (sync / async).
+ * Each stage passes or throws one WebhookError, which becomes the JSON error body here; every
+ * request leaves a row in the delivery log.
  */
 export function createWebhookRoute(deps: RouteDeps) {
   const { base } = deps;
   return async function webhookRoute(ctx: Context, next: Next): Promise<void> {
     if (!ctx.path.startsWith(base)) return next();
+    const row = newRow(ctx);
+    let answer: HttpAnswer | null;
     try {
-      await handle(ctx, deps);
+      answer = await handle(ctx, deps, row);
     } catch (error) {
-      if (error instanceof WebhookError) {
-        sendError(ctx, error);
-      } else {
-        deps.log(`webhook request failed: ${(error as Error)?.message}`, { error });
-        sendError(ctx, new WebhookError('UNAVAILABLE', 'The webhook could not be processed now; retry later'));
-      }
+      const known =
+        error instanceof WebhookError
+          ? error
+          : new WebhookError('UNAVAILABLE', 'The webhook could not be processed now; retry later');
+      if (!(error instanceof WebhookError)) deps.log(`webhook request failed: ${(error as Error)?.message}`, { error });
+      answer = errorAnswer(known);
+      row.errorCode = known.code;
+      row.errorMessage = known.message;
+      row.status = answer.status;
+      row.durationMs = Date.now() - row.createdAt.getTime();
+      deps.recorder.recordRejected(row);
     }
+    if (answer) send(ctx, answer);
   };
 }
 
-async function handle(ctx: Context, deps: RouteDeps): Promise<void> {
+/** Returns the answer (null when already sent, e.g. a preflight); the row is recorded by then. */
+async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow): Promise<HttpAnswer | null> {
   const rest = ctx.path.slice(deps.base.length);
   const slash = rest.indexOf('/');
-  const key = slash === -1 ? rest : rest.slice(0, slash);
+  row.key = (slash === -1 ? rest : rest.slice(0, slash)).slice(0, 128);
   const subPath = slash === -1 ? '' : rest.slice(slash);
 
-  const entry = deps.index.get(key);
+  const entry = deps.index.get(row.key);
   if (!entry) throw new WebhookError('NOT_FOUND', 'No enabled webhook workflow has this key');
   const { config, workflow } = entry;
+  row.workflowId = workflow.id;
+  row.workflowKey = workflow.key;
+  const verificationHeader = typeof config.verification.header === 'string' ? [config.verification.header] : [];
+  row.headers = redactHeaders(ctx.req.headers, verificationHeader);
 
   let params: Record<string, string> = {};
   if (config.path) {
@@ -102,28 +139,40 @@ async function handle(ctx: Context, deps: RouteDeps): Promise<void> {
     throw new WebhookError('NOT_FOUND', 'This webhook has no sub-path');
   }
 
-  const method = ctx.method.toUpperCase();
+  const lists = ipListsOf(entry);
+  const ip = resolveClientIp(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], lists.trusted);
+  row.ip = ip;
+
+  if (answerPreflight(ctx, config.cors, config.methods)) {
+    row.status = ctx.status;
+    deps.recorder.recordRejected(row);
+    return null;
+  }
+  const method = row.method;
   if (!(config.methods as string[]).includes(method)) {
     throw new WebhookError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed`, {
       headers: { Allow: config.methods.join(', ') },
     });
   }
+  applyCors(ctx, config.cors);
 
-  const lists = ipListsOf(entry);
-  const ip = resolveClientIp(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], lists.trusted);
   if (lists.allow && !lists.allow(ip)) throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
-
-  if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is stopping; retry later');
+  if (config.rateLimit) await checkRateLimit(deps.counter(), row.key, config.rateLimit);
+  if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
 
   const raw = await readRawBody(ctx.req, config.maxBodyBytes);
+  Object.assign(row, bodyForLog(raw, deps.logBodyBytes));
   verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
-  const deliveryId = randomUUID();
   const parsed = await parseBody(raw, ctx.req.headers, {
-    uploadDir: () => deps.uploadDir(deliveryId),
+    uploadDir: () => deps.uploadDir(row.id),
     maxBytes: config.maxBodyBytes,
   });
   if (config.bodySchema) checkSchema(config.bodySchema, parsed.data);
 
+  if (config.idempotencyHeader) {
+    const value = ctx.get(config.idempotencyHeader);
+    if (value) row.idempotencyKey = idempotencyKeyOf(workflow.key, value);
+  }
   const context = {
     data: parsed.data,
     headers: { ...ctx.req.headers },
@@ -132,27 +181,7 @@ async function handle(ctx: Context, deps: RouteDeps): Promise<void> {
     method,
     ip,
     files: parsed.files,
-    deliveryId,
+    deliveryId: row.id,
   };
-
-  if (workflow.sync) {
-    const answer = await runSync(deps.engine, deps.lane, {
-      workflow,
-      context,
-      deliveryId,
-      timeoutMs: config.timeoutMs,
-      fallback: config.response,
-    });
-    send(ctx, answer);
-    return;
-  }
-
-  await deps.inbox.accept(workflow, context, deliveryId);
-  const configured = config.response;
-  send(
-    ctx,
-    configured
-      ? { status: configured.status ?? 202, headers: configured.headers, body: configured.body ?? { deliveryId } }
-      : { status: 202, body: { deliveryId } },
-  );
+  return dispatchDelivery(deps, { entry, context, row });
 }

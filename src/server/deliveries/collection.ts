@@ -1,0 +1,61 @@
+import type { CollectionOptions } from '@nocobase/database';
+
+export const DELIVERIES = 'webhookDeliveries';
+
+/** The delivery log: one row per request to /api/webhooks/*, accepted or rejected. */
+export const deliveriesCollection: CollectionOptions = {
+  name: DELIVERIES,
+  dumpRules: { group: 'log' },
+  migrationRules: ['schema-only'],
+  shared: true,
+  autoGenId: false,
+  timestamps: true,
+  updatedAt: false,
+  indexes: [{ fields: ['createdAt'] }, { fields: ['workflowKey', 'createdAt'] }, { fields: ['idempotencyKey'] }],
+  fields: [
+    { type: 'string', name: 'id', primaryKey: true },
+    { type: 'date', name: 'createdAt' },
+    { type: 'bigInt', name: 'workflowId' },
+    { type: 'string', name: 'workflowKey' },
+    { type: 'string', name: 'key' },
+    { type: 'string', name: 'method' },
+    { type: 'text', name: 'path' },
+    { type: 'string', name: 'ip' },
+    { type: 'integer', name: 'status' },
+    { type: 'string', name: 'errorCode' },
+    { type: 'text', name: 'errorMessage' },
+    { type: 'integer', name: 'durationMs' },
+    { type: 'bigInt', name: 'executionId' },
+    { type: 'json', name: 'headers' },
+    { type: 'text', name: 'body' },
+    { type: 'boolean', name: 'bodyTruncated', defaultValue: false },
+    { type: 'integer', name: 'bodyBytes' },
+    { type: 'string', name: 'idempotencyKey' },
+    { type: 'json', name: 'response' },
+    { type: 'string', name: 'replayOf' },
+  ],
+} as CollectionOptions;
+
+/** One row of the delivery log, as written. */
+export interface DeliveryRow {
+  id: string;
+  createdAt: Date;
+  workflowId: number | string | null;
+  workflowKey: string | null;
+  key: string;
+  method: string;
+  path: string;
+  ip: string;
+  status: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  durationMs: number | null;
+  executionId: string | number | null;
+  headers: Record<string, string>;
+  body: string | null;
+  bodyTruncated: boolean;
+  bodyBytes: number;
+  idempotencyKey: string | null;
+  response: { status: number; headers?: Record<string, string>; body?: unknown } | null;
+  replayOf: string | null;
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@nocobase/database';
+import { DELIVERIES, type DeliveryRow } from './collection';
+
+const MAX_BATCH = 500;
+
+/**
+ * Writes delivery-log rows in batches (one INSERT for all rows that arrive together), off the
+ * request's path. Async deliveries are not written here: their row is committed together with
+ * the queued execution, before the 202 (see AsyncInbox).
+ */
+export class DeliveryRecorder {
+  private queue: DeliveryRow[] = [];
+  private flushing: Promise<void> | null = null;
+  private second = 0;
+  private rejectedThisSecond = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly onError: (error: unknown) => void,
+    /** Rejected requests logged one by one per second; past it a flood is summed up in one row. */
+    private readonly rejectedPerSecond = Number(process.env.WEBHOOK_LOG_REJECTED_PER_SECOND ?? 200),
+  ) {}
+
+  record(row: DeliveryRow): void {
+    this.queue.push(row);
+    if (!this.flushing) this.flushing = this.drain();
+  }
+
+  /**
+   * Logs a rejected request. A flood of rejected requests (forged signatures, unknown keys)
+   * must not turn into a flood of writes that slows accepted traffic: past the per-second
+   * budget they are counted, and one row per second says how many were not logged one by one.
+   */
+  recordRejected(row: DeliveryRow): void {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.second) {
+      this.flushSuppressed(row.createdAt);
+      this.second = second;
+      this.rejectedThisSecond = 0;
+    }
+    if (++this.rejectedThisSecond <= this.rejectedPerSecond) {
+      this.record(row);
+    } else {
+      if (this.suppressed === 0) setTimeout(() => this.flushSuppressed(new Date()), 1100).unref();
+      this.suppressed++;
+    }
+  }
+
+  private flushSuppressed(at: Date): void {
+    if (this.suppressed === 0) return;
+    const count = this.suppressed;
+    this.suppressed = 0;
+    this.record({
+      id: randomUUID(),
+      createdAt: at,
+      workflowId: null,
+      workflowKey: null,
+      key: '*',
+      method: '*',
+      path: '*',
+      ip: '*',
+      status: null,
+      errorCode: 'LOG_SUPPRESSED',
+      errorMessage: `${count} further rejected requests in one second were counted but not logged one by one`,
+      durationMs: null,
+      executionId: null,
+      headers: {},
+      body: null,
+      bodyTruncated: false,
+      bodyBytes: 0,
+      idempotencyKey: null,
+      response: null,
+      replayOf: null,
+    });
+  }
+
+  /** Sets fields of a row once it is written (e.g. the execution of a sync run that timed out). */
+  async update(id: string, values: Partial<DeliveryRow>): Promise<void> {
+    await this.idle();
+    await this.db.getModel(DELIVERIES).update(values, { where: { id } });
+  }
+
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Let the rows of concurrent requests gather into one statement.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          await this.db.getModel(DELIVERIES).bulkCreate(batch as any[], { hooks: false });
+        } catch (error) {
+          this.onError(error);
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+}

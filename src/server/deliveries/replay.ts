@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { DispatchDeps } from '../dispatch/dispatch';
+import { dispatchDelivery } from '../dispatch/dispatch';
+import type { KeyIndex } from '../key-index';
+import { DELIVERIES, type DeliveryRow } from './collection';
+
+/**
+ * `POST /api/webhookDeliveries:replay?filterByTk=<id>`: runs a stored, accepted delivery again,
+ * with the context its execution received, through the workflow now serving its key.
+ * Answers `{ deliveryId, status, body }` of the new delivery.
+ */
+export function createReplayAction(deps: DispatchDeps & { index: KeyIndex }) {
+  return async function replay(ctx: Context & { action: any; db: any }, next: Next) {
+    const id = ctx.action.params.filterByTk;
+    const original = await ctx.db.getRepository(DELIVERIES).findOne({ filterByTk: id });
+    if (!original) ctx.throw(404, `Delivery ${id} not found`);
+    if (!original.get('executionId')) {
+      ctx.throw(400, 'Only accepted deliveries (those that started an execution) can be replayed');
+    }
+    const execution = await ctx.db.getRepository('executions').findOne({ filterByTk: original.get('executionId') });
+    if (!execution) ctx.throw(410, 'The execution of this delivery no longer exists; it cannot be replayed');
+    const entry = deps.index.get(original.get('key'));
+    if (!entry) ctx.throw(409, `No enabled webhook workflow has the key "${original.get('key')}"`);
+
+    const row: DeliveryRow = {
+      ...(original.toJSON() as DeliveryRow),
+      id: randomUUID(),
+      createdAt: new Date(),
+      workflowId: entry.workflow.id,
+      workflowKey: entry.workflow.key,
+      status: null,
+      errorCode: null,
+      errorMessage: null,
+      durationMs: null,
+      executionId: null,
+      idempotencyKey: null,
+      response: null,
+      replayOf: String(original.get('id')),
+    };
+    const context = { ...(execution.get('context') as Record<string, unknown>), deliveryId: row.id };
+    const answer = await dispatchDelivery(deps, { entry, context, row });
+    ctx.body = { deliveryId: row.id, status: answer.status, body: answer.body ?? null };
+    await next();
+  };
+}

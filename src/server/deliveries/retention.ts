@@ -1,0 +1,35 @@
+import type { Database } from '@nocobase/database';
+import { Op } from '@nocobase/database';
+import { DELIVERIES } from './collection';
+
+export interface RetentionOptions {
+  /** Rows older than this are deleted. */
+  maxAgeDays: number;
+  /** At most this many rows are kept (the newest). */
+  maxRows: number;
+}
+
+export function retentionFromEnv(): RetentionOptions {
+  return {
+    maxAgeDays: Number(process.env.WEBHOOK_DELIVERY_RETENTION_DAYS ?? 30),
+    maxRows: Number(process.env.WEBHOOK_DELIVERY_MAX_ROWS ?? 100_000),
+  };
+}
+
+/** Deletes delivery-log rows past the age limit and beyond the row limit; returns how many. */
+export async function sweepDeliveries(db: Database, { maxAgeDays, maxRows }: RetentionOptions): Promise<number> {
+  const Model = db.getModel(DELIVERIES);
+  let deleted = await Model.destroy({
+    where: { createdAt: { [Op.lt]: new Date(Date.now() - maxAgeDays * 86_400_000) } },
+  });
+  const boundary = (await Model.findOne({
+    attributes: ['createdAt'],
+    order: [['createdAt', 'DESC']],
+    offset: maxRows,
+    raw: true,
+  })) as { createdAt: Date } | null;
+  if (boundary) {
+    deleted += await Model.destroy({ where: { createdAt: { [Op.lte]: boundary.createdAt } } });
+  }
+  return deleted;
+}

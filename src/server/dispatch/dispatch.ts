@@ -1,0 +1,133 @@
+import type PluginWorkflowServer from '@nocobase/plugin-workflow';
+import type { DeliveryRow } from '../deliveries/collection';
+import type { DeliveryRecorder } from '../deliveries/recorder';
+import { WebhookError } from '../http/errors';
+import type { Idempotency } from '../http/idempotency';
+import type { IndexEntry } from '../key-index';
+import type { AsyncInbox } from './async-inbox';
+import type { Lane } from './lane';
+import { ExecutionNotCreated, type HttpAnswer, runSync } from './sync';
+
+export interface DispatchDeps {
+  engine: PluginWorkflowServer;
+  lane: Lane;
+  inbox: AsyncInbox;
+  recorder: DeliveryRecorder;
+  idempotency: Idempotency;
+  /** The stored first answer for an idempotency key, if its delivery is logged. */
+  lookupAnswer: (idempotencyKey: string) => Promise<HttpAnswer | null>;
+}
+
+export interface Delivery {
+  entry: IndexEntry;
+  context: Record<string, unknown>;
+  row: DeliveryRow;
+}
+
+/** The answer a rejected or failed request gets, in SPEC.md's error shape. */
+export function errorAnswer(error: WebhookError): HttpAnswer {
+  return { status: error.status, headers: error.extra.headers, body: error.toBody(), json: true };
+}
+
+/** Answers that a repeat with the same idempotency key gets again (not "retry later"). */
+const isFinal = (answer: HttpAnswer) => answer.status !== 503;
+
+/**
+ * Runs an accepted delivery: sync (run and answer) or async (store, then 202), once per
+ * idempotency key when the webhook has one. Writes the delivery-log row: for async in the same
+ * transaction as the execution, for sync once the answer is known.
+ */
+export async function dispatchDelivery(deps: DispatchDeps, delivery: Delivery): Promise<HttpAnswer> {
+  const key = delivery.row.idempotencyKey;
+  if (!key) return dispatchOnce(deps, delivery);
+  const { answer, repeated } = await deps.idempotency.once(
+    key,
+    () => dispatchOnce(deps, delivery),
+    () => deps.recorder.idle(),
+  );
+  if (repeated) {
+    delivery.row.status = answer.status;
+    delivery.row.errorMessage = 'Repeated idempotency key: the first answer was sent again';
+    delivery.row.response = null;
+    deps.recorder.record(delivery.row);
+  }
+  return answer;
+}
+
+async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Delivery): Promise<HttpAnswer> {
+  const { workflow, config } = entry;
+  const eventKey = row.idempotencyKey ? `webhook:${row.idempotencyKey}` : row.id;
+  const started = row.createdAt.getTime();
+
+  if (!workflow.sync) {
+    const configured = config.response;
+    const answer: HttpAnswer = configured
+      ? {
+          status: configured.status ?? 202,
+          headers: configured.headers,
+          body: configured.body ?? { deliveryId: row.id },
+        }
+      : { status: 202, body: { deliveryId: row.id } };
+    row.status = answer.status;
+    row.response = row.idempotencyKey ? answer : null;
+    row.durationMs = Date.now() - started;
+    const result = await deps.inbox.accept({ workflow, context, eventKey, delivery: row });
+    if (result === 'duplicate') {
+      // Another process stored this idempotency key first: its answer is committed with it.
+      const stored = row.idempotencyKey ? await deps.lookupAnswer(row.idempotencyKey) : null;
+      if (!stored) throw new WebhookError('UNAVAILABLE', 'This delivery is already being stored; retry later');
+      row.status = stored.status;
+      row.response = null;
+      deps.recorder.record(row);
+      return stored;
+    }
+    return answer;
+  }
+
+  let answer: HttpAnswer;
+  try {
+    const result = await runSync(deps.engine, deps.lane, {
+      workflow,
+      context,
+      eventKey,
+      timeoutMs: config.timeoutMs,
+      fallback: config.response,
+      onExecution: (executionId) => {
+        if (row.executionId === null) {
+          row.executionId = executionId;
+          // Written already when the run outlived the timeout: complete the row.
+          if (row.status !== null) deps.recorder.update(row.id, { executionId }).catch(() => undefined);
+        }
+      },
+    });
+    answer = result.answer;
+  } catch (error) {
+    if (error instanceof ExecutionNotCreated && row.idempotencyKey) {
+      answer = await waitForStoredAnswer(deps, row.idempotencyKey, config.timeoutMs);
+    } else if (error instanceof ExecutionNotCreated) {
+      throw new WebhookError('UNAVAILABLE', 'The workflow engine could not start the execution; retry later');
+    } else if (error instanceof WebhookError) {
+      answer = errorAnswer(error);
+      row.errorCode = error.code;
+      row.errorMessage = error.message;
+    } else {
+      throw error;
+    }
+  }
+  row.status = answer.status;
+  row.durationMs = Date.now() - started;
+  row.response = row.idempotencyKey && isFinal(answer) ? answer : null;
+  deps.recorder.record(row);
+  return answer;
+}
+
+/** A sync delivery with this idempotency key runs in another process: wait for its answer. */
+async function waitForStoredAnswer(deps: DispatchDeps, key: string, timeoutMs: number): Promise<HttpAnswer> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const stored = await deps.lookupAnswer(key);
+    if (stored) return stored;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new WebhookError('TIMEOUT', 'The first delivery with this idempotency key has not answered yet');
+}
