@@ -13,3 +13,6 @@ export function useT(): (text: string, options?: Record<string, unknown>) => str
   const { t } = useTranslation([NAMESPACE, 'workflow', 'client'], { nsMode: 'fallback' });
   return (text, options) => t(text, { ns: [NAMESPACE, 'workflow', 'client'], ...options }) as string;
 }
+
+/** Marks a string as a UI message that is translated later (`t(message)`), so that tests find it. */
+export const msg = (text: string): string => text;

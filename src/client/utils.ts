@@ -137,3 +137,14 @@ export function formatBytes(n: unknown): string {
   if (v < 1024 * 1024) return `${(v / 1024).toFixed(1)} KiB`;
   return `${(v / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/** A browser origin (`https://host[:port]`) or `*`. */
+export function isOrigin(entry: string): boolean {
+  if (entry === '*') return true;
+  try {
+    const u = new URL(entry);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === entry.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}

@@ -46,8 +46,11 @@ export function SecretInput(props: {
                 disabled={disabled}
                 aria-label={t('Remove secret')}
                 onClick={() => {
-                  saved.current.splice(i, 1);
-                  set(entries.filter((_, j) => j !== i));
+                  // The server keeps saved secrets by position: saved ones after the removed one
+                  // would shift onto the wrong stored value, so they must be typed again.
+                  const next = entries.filter((_, j) => j !== i).map((e, j) => (j >= i && e === SECRET_MASK ? '' : e));
+                  saved.current = next.map((e) => e === SECRET_MASK);
+                  onChange?.(next.length === 1 ? next[0] : next);
                 }}
               />
             )}
