@@ -30,6 +30,7 @@ ensure_app() {
   node -e '
     const fs = require("fs");
     const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
+    p.name = "nocobase-webhook-e2e-app"; // the folder name (".app") is not a valid package name
     p.dependencies = { ...p.dependencies, sqlite3: "^5.1.7", yarn: "^1.22.22" };
     p.overrides = { ...(p.overrides || {}), xlsx: "0.18.5" };
     fs.writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n");
