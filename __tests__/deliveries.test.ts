@@ -10,7 +10,7 @@ import { createWebhookWorkflow, waitForExecutions } from './helpers/workflows';
 const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 /** Waits until the batched delivery log has written `count` rows matching `filter`. */
-async function deliveries(t: TestApp, filter: Record<string, unknown>, count = 1) {
+async function deliveries(t: TestApp, filter: any, count = 1) {
   const deadline = Date.now() + 5000;
   for (;;) {
     const rows = await t.app.db.getRepository(DELIVERIES).find({ filter, sort: ['createdAt'] });
