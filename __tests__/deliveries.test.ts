@@ -163,13 +163,11 @@ describe('delivery log and access control', () => {
 
     it('a mask with no stored secret behind it is refused', async () => {
       const agent = await t.app.agent().login(root);
-      const res = await agent
-        .post('/api/workflows:create')
-        .send({
-          type: 'webhook',
-          title: 'masked',
-          config: { key: 'masked', verification: { type: 'github', secret: MASK } },
-        });
+      const res = await agent.post('/api/workflows:create').send({
+        type: 'webhook',
+        title: 'masked',
+        config: { key: 'masked', verification: { type: 'github', secret: MASK } },
+      });
       expect(res.status).toBe(400);
     });
   });

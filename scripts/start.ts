@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { createApplication } from './app';
+import { answerClientErrorsAsJson } from './client-error';
 import { DEMO_KEY, ensureDemoWorkflow } from './demo';
 
 /**
@@ -17,6 +18,7 @@ async function main() {
   const port = Number(process.env.APP_PORT ?? 13000);
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;
+  answerClientErrorsAsJson(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { createMockServer, type MockServer } from '@nocobase/test';
+import { answerClientErrorsAsJson } from '../../scripts/client-error';
 import { appPlugins } from '../../scripts/plugins';
 import { freshDatabase } from './database';
 
@@ -29,6 +30,7 @@ export async function createTestApp(options: { acl?: boolean; plugins?: any[] } 
     listen: async () => {
       if (!server) {
         server = createServer(app.callback());
+        answerClientErrorsAsJson(server);
         await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
       }
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

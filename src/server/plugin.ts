@@ -77,6 +77,7 @@ export class PluginWebhookTriggerServer extends Plugin {
         uploadDir: (deliveryId) => storagePathJoin('uploads', 'webhooks', deliveryId),
         accepting: () => this.accepting,
         logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 64 * 1024),
+        bodyTimeoutMs: Number(process.env.WEBHOOK_BODY_TIMEOUT_MS ?? 15_000),
         log: (message, meta) => this.log.error(message, meta),
       }),
       { tag: 'webhooks', before: 'bodyParser', after: 'logger' },

@@ -105,7 +105,13 @@ export function StaticResponseInput(props: {
           <Typography.Text>{t('Headers')}</Typography.Text>
           <KeyValueEditor value={value?.headers} disabled={disabled} onChange={(headers) => set({ headers })} />
           <Typography.Text>{t('Body')}</Typography.Text>
-          <JsonEditor value={value?.body} schema={false} rows={4} disabled={disabled} onChange={(body) => set({ body })} />
+          <JsonEditor
+            value={value?.body}
+            schema={false}
+            rows={4}
+            disabled={disabled}
+            onChange={(body) => set({ body })}
+          />
         </>
       )}
     </Space>

@@ -8,8 +8,8 @@ import {
   Descriptions,
   Drawer,
   Input,
-  message,
   Modal,
+  message,
   Segmented,
   Select,
   Space,
@@ -43,7 +43,8 @@ export interface Delivery {
   bodyBytes?: number;
 }
 
-const statusColor = (s?: number) => (!s ? 'default' : s < 300 ? 'success' : s < 400 ? 'processing' : s < 500 ? 'warning' : 'error');
+const statusColor = (s?: number) =>
+  !s ? 'default' : s < 300 ? 'success' : s < 400 ? 'processing' : s < 500 ? 'warning' : 'error';
 
 const FILTERS: Record<string, object> = {
   all: {},
@@ -90,7 +91,13 @@ function DeliveryDetail(props: { delivery: Delivery; onClose: () => void; onRepl
       onClose={onClose}
       data-testid="delivery-detail"
       extra={
-        <Button icon={<RetweetOutlined />} onClick={replay} loading={replaying} disabled={!accepted} data-testid="replay-delivery">
+        <Button
+          icon={<RetweetOutlined />}
+          onClick={replay}
+          loading={replaying}
+          disabled={!accepted}
+          data-testid="replay-delivery"
+        >
           {t('Replay')}
         </Button>
       }
@@ -125,14 +132,28 @@ function DeliveryDetail(props: { delivery: Delivery; onClose: () => void; onRepl
         {t('Headers')}
       </Typography.Title>
       <Typography.Paragraph type="secondary">{t('Secrets and signatures are redacted.')}</Typography.Paragraph>
-      <pre data-testid="delivery-headers" style={{ background: '#fafafa', padding: 8, maxHeight: 240, overflow: 'auto', fontSize: 12 }}>
+      <pre
+        data-testid="delivery-headers"
+        style={{ background: '#fafafa', padding: 8, maxHeight: 240, overflow: 'auto', fontSize: 12 }}
+      >
         {JSON.stringify(d.headers ?? {}, null, 2)}
       </pre>
       <Typography.Title level={5}>
-        {t('Body')} {d.bodyBytes != null ? <Typography.Text type="secondary">({formatBytes(d.bodyBytes)})</Typography.Text> : null}
+        {t('Body')}{' '}
+        {d.bodyBytes != null ? <Typography.Text type="secondary">({formatBytes(d.bodyBytes)})</Typography.Text> : null}
       </Typography.Title>
-      {d.bodyTruncated ? <Alert type="warning" showIcon message={t('The body was cut at the size limit of the log.')} style={{ marginBottom: 8 }} /> : null}
-      <pre data-testid="delivery-body" style={{ background: '#fafafa', padding: 8, maxHeight: 360, overflow: 'auto', fontSize: 12 }}>
+      {d.bodyTruncated ? (
+        <Alert
+          type="warning"
+          showIcon
+          message={t('The body was cut at the size limit of the log.')}
+          style={{ marginBottom: 8 }}
+        />
+      ) : null}
+      <pre
+        data-testid="delivery-body"
+        style={{ background: '#fafafa', padding: 8, maxHeight: 360, overflow: 'auto', fontSize: 12 }}
+      >
         {prettyBody(d.body) || t('(empty)')}
       </pre>
     </Drawer>
@@ -184,30 +205,63 @@ function TestRequest(props: { url: string; methods: string[]; onSent: () => void
         <Button key="close" onClick={props.onClose}>
           {t('Close')}
         </Button>,
-        <Button key="send" type="primary" icon={<SendOutlined />} loading={sending} onClick={send} data-testid="send-test-request">
+        <Button
+          key="send"
+          type="primary"
+          icon={<SendOutlined />}
+          loading={sending}
+          onClick={send}
+          data-testid="send-test-request"
+        >
           {t('Send')}
         </Button>,
       ]}
     >
       <Space direction="vertical" style={{ width: '100%' }}>
         <Space.Compact style={{ width: '100%' }}>
-          <Select value={method} onChange={setMethod} style={{ width: 110 }} options={props.methods.map((m) => ({ value: m, label: m }))} />
-          <Input addonBefore={props.url} value={sub} onChange={(e) => setSub(e.target.value)} placeholder={t('sub-path (optional)')} />
+          <Select
+            value={method}
+            onChange={setMethod}
+            style={{ width: 110 }}
+            options={props.methods.map((m) => ({ value: m, label: m }))}
+          />
+          <Input
+            addonBefore={props.url}
+            value={sub}
+            onChange={(e) => setSub(e.target.value)}
+            placeholder={t('sub-path (optional)')}
+          />
         </Space.Compact>
         <Typography.Text>{t('Headers (one "Name: value" per line)')}</Typography.Text>
-        <Input.TextArea value={headers} onChange={(e) => setHeaders(e.target.value)} rows={3} style={{ fontFamily: 'monospace' }} />
+        <Input.TextArea
+          value={headers}
+          onChange={(e) => setHeaders(e.target.value)}
+          rows={3}
+          style={{ fontFamily: 'monospace' }}
+        />
         <Typography.Text>{t('Body')}</Typography.Text>
-        <Input.TextArea value={body} onChange={(e) => setBody(e.target.value)} rows={6} style={{ fontFamily: 'monospace' }} />
+        <Input.TextArea
+          value={body}
+          onChange={(e) => setBody(e.target.value)}
+          rows={6}
+          style={{ fontFamily: 'monospace' }}
+        />
         <Typography.Text type="secondary">
-          {t('A webhook that checks signatures answers 401 to an unsigned test request; the delivery list shows it either way.')}
+          {t(
+            'A webhook that checks signatures answers 401 to an unsigned test request; the delivery list shows it either way.',
+          )}
         </Typography.Text>
         {answer && (
           <div data-testid="test-answer">
             <Typography.Title level={5}>
               {t('Answer')} <Tag color={statusColor(answer.status)}>{answer.status || t('Network error')}</Tag>
             </Typography.Title>
-            <pre style={{ background: '#fafafa', padding: 8, fontSize: 12, maxHeight: 120, overflow: 'auto' }}>{answer.headers}</pre>
-            <pre style={{ background: '#fafafa', padding: 8, fontSize: 12, maxHeight: 240, overflow: 'auto' }}>{answer.body}</pre>
+            <pre style={{ background: '#fafafa', padding: 8, fontSize: 12, maxHeight: 120, overflow: 'auto' }}>
+              {answer.headers}
+            </pre>
+            <pre style={{ background: '#fafafa', padding: 8, fontSize: 12, maxHeight: 240, overflow: 'auto' }}>
+              {answer.body}
+            </pre>
           </div>
         )}
       </Space>
@@ -327,7 +381,9 @@ export function DeliveriesList(props: { workflowKey: string; refreshKey?: number
           },
         ]}
       />
-      {open && <DeliveryDetail delivery={open} onClose={() => setOpen(null)} onReplayed={() => setTick((x) => x + 1)} />}
+      {open && (
+        <DeliveryDetail delivery={open} onClose={() => setOpen(null)} onReplayed={() => setTick((x) => x + 1)} />
+      )}
     </Space>
   );
 }
@@ -344,17 +400,28 @@ export function WebhookDeliveries() {
   const [refreshKey, setRefreshKey] = useState(0);
   if (!workflow?.key) return null;
   const values = (form?.values ?? {}) as { key?: string; methods?: string[] };
-  const url = webhookUrl(api?.axios?.defaults?.baseURL, window.location.origin, values.key ?? workflow.config?.key ?? '');
+  const url = webhookUrl(
+    api?.axios?.defaults?.baseURL,
+    window.location.origin,
+    workflow.config?.key ?? values.key ?? '',
+  );
   const methods = Array.isArray(values.methods) && values.methods.length ? values.methods : ['POST'];
   return (
     <Space wrap>
       <Button icon={<UnorderedListOutlined />} onClick={() => setShow(true)} data-testid="open-deliveries">
         {t('Deliveries')}
       </Button>
-      <Button icon={<SendOutlined />} onClick={() => setTesting(true)} disabled={!workflow.enabled} data-testid="open-test-request">
+      <Button
+        icon={<SendOutlined />}
+        onClick={() => setTesting(true)}
+        disabled={!workflow.enabled}
+        data-testid="open-test-request"
+      >
         {t('Send a test request')}
       </Button>
-      {!workflow.enabled ? <Typography.Text type="secondary">{t('Enable the workflow to receive requests.')}</Typography.Text> : null}
+      {!workflow.enabled ? (
+        <Typography.Text type="secondary">{t('Enable the workflow to receive requests.')}</Typography.Text>
+      ) : null}
       {show && (
         <Drawer open width={960} title={t('Deliveries')} onClose={() => setShow(false)} data-testid="deliveries-drawer">
           <DeliveriesList workflowKey={workflow.key} refreshKey={refreshKey} />

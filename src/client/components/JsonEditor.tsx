@@ -53,7 +53,9 @@ export function JsonEditor(props: {
     } else {
       const r = parseJson(next);
       if (r.error) {
-        message = r.line ? `${t('Invalid JSON')} (${t('line')} ${r.line}, ${t('column')} ${r.column}): ${r.error}` : `${t('Invalid JSON')}: ${r.error}`;
+        message = r.line
+          ? `${t('Invalid JSON')} (${t('line')} ${r.line}, ${t('column')} ${r.column}): ${r.error}`
+          : `${t('Invalid JSON')}: ${r.error}`;
       } else if (schema) {
         const problems = schemaProblems(r.value);
         if (problems.length) message = `${t('Not a valid JSON Schema')}: ${problems.join('; ')}`;

@@ -1,7 +1,7 @@
 import { observer, useForm } from '@formily/react';
 import { useFlowContext } from '@nocobase/plugin-workflow/client';
 import { Alert, Divider, Typography } from 'antd';
-import React from 'react';
+import type React from 'react';
 import { msg, useT } from '../locale';
 
 /** A titled group of fields in the trigger form. */
@@ -54,19 +54,27 @@ export function ModeNotice() {
 const HELP: Record<string, string> = {
   none: msg('Anyone who knows the URL can call it. Prefer a signature, a token or an IP allow-list.'),
   basic: msg('The caller sends HTTP Basic credentials (Authorization: Basic ...).'),
-  token:
-    msg('The caller sends the token in a header: Authorization as "Bearer <token>", or any header with the token itself (GitLab: X-Gitlab-Token).'),
-  hmac: msg('The caller signs the raw body with HMAC and sends the signature in a header, optionally after a prefix such as "sha256=".'),
-  github:
-    msg('GitHub: in the repository (or organization) Settings > Webhooks > Add webhook, paste the URL above as Payload URL, choose Content type application/json, and enter the same secret. Signatures come in X-Hub-Signature-256.'),
-  stripe:
-    msg('Stripe: in Developers > Webhooks, add an endpoint with the URL above and paste its signing secret (whsec_...) here. Signatures come in Stripe-Signature.'),
-  slack:
-    msg("Slack: paste the app's Signing Secret (Basic Information > App Credentials). Signatures come in X-Slack-Signature."),
-  shopify:
-    msg("Shopify: paste the app's client secret (or the webhook signing secret shown under Notifications). Signatures come in X-Shopify-Hmac-Sha256."),
-  standard:
-    msg('Standard Webhooks and Svix senders: paste the endpoint secret (whsec_...). Signatures come in webhook-signature with webhook-id and webhook-timestamp.'),
+  token: msg(
+    'The caller sends the token in a header: Authorization as "Bearer <token>", or any header with the token itself (GitLab: X-Gitlab-Token).',
+  ),
+  hmac: msg(
+    'The caller signs the raw body with HMAC and sends the signature in a header, optionally after a prefix such as "sha256=".',
+  ),
+  github: msg(
+    'GitHub: in the repository (or organization) Settings > Webhooks > Add webhook, paste the URL above as Payload URL, choose Content type application/json, and enter the same secret. Signatures come in X-Hub-Signature-256.',
+  ),
+  stripe: msg(
+    'Stripe: in Developers > Webhooks, add an endpoint with the URL above and paste its signing secret (whsec_...) here. Signatures come in Stripe-Signature.',
+  ),
+  slack: msg(
+    "Slack: paste the app's Signing Secret (Basic Information > App Credentials). Signatures come in X-Slack-Signature.",
+  ),
+  shopify: msg(
+    "Shopify: paste the app's client secret (or the webhook signing secret shown under Notifications). Signatures come in X-Shopify-Hmac-Sha256.",
+  ),
+  standard: msg(
+    'Standard Webhooks and Svix senders: paste the endpoint secret (whsec_...). Signatures come in webhook-signature with webhook-id and webhook-timestamp.',
+  ),
 };
 
 /** What the chosen verification checks, and how to set the sender up. */

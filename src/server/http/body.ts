@@ -29,15 +29,32 @@ export interface ParsedBody {
   files: UploadedFile[];
 }
 
-/** Reads the exact bytes of the body (needed for signatures) within `limit`. */
-export async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the exact bytes of the body (needed for signatures) within `limit`, and within
+ * `timeoutMs`: a slower (or stalled) sender gets 408 and is cut off.
+ */
+export async function readRawBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     throw new WebhookError('PAYLOAD_TOO_LARGE', `Body is larger than the limit of ${limit} bytes`);
   }
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await getRawBody(req, { limit, length: declared });
+    return await Promise.race([
+      getRawBody(req, { limit, length: declared }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          req.pause();
+          reject(
+            new WebhookError('REQUEST_TIMEOUT', `Body did not arrive within ${timeoutMs} ms`, {
+              headers: { Connection: 'close' },
+            }),
+          );
+        }, timeoutMs);
+      }),
+    ]);
   } catch (error) {
+    if (error instanceof WebhookError) throw error;
     const type = (error as { type?: string }).type;
     if (type === 'entity.too.large') {
       throw new WebhookError('PAYLOAD_TOO_LARGE', `Body is larger than the limit of ${limit} bytes`);
@@ -46,6 +63,8 @@ export async function readRawBody(req: IncomingMessage, limit: number): Promise<
       throw new WebhookError('INVALID_BODY', 'Body length does not match Content-Length');
     }
     throw new WebhookError('INVALID_BODY', `Body could not be read: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

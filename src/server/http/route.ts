@@ -24,6 +24,7 @@ export interface RouteDeps extends DispatchDeps {
   uploadDir: (deliveryId: string) => string;
   accepting: () => boolean;
   logBodyBytes: number;
+  bodyTimeoutMs: number;
   log: (message: string, meta?: object) => void;
 }
 
@@ -160,7 +161,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow): Promise<
   if (config.rateLimit) await checkRateLimit(deps.counter(), row.key, config.rateLimit);
   if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
 
-  const raw = await readRawBody(ctx.req, config.maxBodyBytes);
+  const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
   Object.assign(row, bodyForLog(raw, deps.logBodyBytes));
   verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
   const parsed = await parseBody(raw, ctx.req.headers, {

@@ -1,0 +1,64 @@
+import { SendOutlined } from '@ant-design/icons';
+import { Instruction, WorkflowVariableInput, WorkflowVariableJSON } from '@nocobase/plugin-workflow/client';
+import React from 'react';
+import { KeyValueEditor } from './components/KeyValueEditor';
+import { tval } from './locale';
+
+/**
+ * The Webhook response node: the status, headers and body that a sync webhook answers with.
+ * The run ends here. Offered only in sync webhook workflows.
+ */
+export default class WebhookResponseInstruction extends Instruction {
+  title = tval('Webhook response');
+  type = 'webhook-response';
+  group = 'extended';
+  description = tval(
+    'Answers the caller of a sync webhook with this status, headers and body, and ends the run. Each may use variables.',
+  );
+  icon = <SendOutlined />;
+  end = true;
+  fieldset = {
+    status: {
+      type: 'number',
+      title: tval('Status'),
+      description: tval('HTTP status code, 100 to 599, or a variable.'),
+      'x-decorator': 'FormItem',
+      'x-component': 'WorkflowVariableInput',
+      'x-component-props': {
+        useTypedConstant: [['number', { min: 100, max: 599, step: 1, precision: 0 }]],
+      },
+      default: 200,
+      'x-validator': (value: unknown) => {
+        if (value == null || value === '' || (typeof value === 'string' && value.includes('{{'))) return undefined;
+        const n = Number(value);
+        return Number.isInteger(n) && n >= 100 && n <= 599 ? undefined : 'HTTP 100-599';
+      },
+    },
+    headers: {
+      type: 'object',
+      title: tval('Headers'),
+      description: tval('Header names and values; values may use variables.'),
+      'x-decorator': 'FormItem',
+      'x-component': 'KeyValueEditor',
+      'x-component-props': { variables: true },
+    },
+    body: {
+      type: 'object',
+      title: tval('Body'),
+      description: tval(
+        'JSON sent as the body (application/json unless a Content-Type header says otherwise); may use variables.',
+      ),
+      'x-decorator': 'FormItem',
+      'x-component': 'WorkflowVariableJSON',
+      'x-component-props': { changeOnSelect: true, autoSize: { minRows: 8 }, placeholder: '{ "ok": true }' },
+    },
+  };
+  components = {
+    KeyValueEditor,
+    WorkflowVariableInput,
+    WorkflowVariableJSON,
+  };
+  isAvailable({ workflow }: { workflow: { type?: string; sync?: boolean } }) {
+    return workflow?.type === 'webhook' && !!workflow?.sync;
+  }
+}

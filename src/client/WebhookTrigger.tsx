@@ -1,0 +1,443 @@
+import { i18n } from '@nocobase/client';
+import { Trigger } from '@nocobase/plugin-workflow/client';
+import { Checkbox, InputNumber, Select } from 'antd';
+import { CorsInput, RateLimitInput, StaticResponseInput } from './components/Compound';
+import { WebhookDeliveries } from './components/Deliveries';
+import { JsonEditor } from './components/JsonEditor';
+import { SecretInput } from './components/SecretInput';
+import { ModeNotice, ModeSection, Section, VerificationHelp } from './components/Sections';
+import { TagList } from './components/TagList';
+import { WebhookKey, WebhookUrl } from './components/WebhookKey';
+import { msg, NAMESPACE, tval, useT } from './locale';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_TOLERANCE_SECONDS,
+  HEADER_NAME_PATTERN,
+  invalidIpEntries,
+  isIpEntry,
+  KEY_PATTERN,
+  METHODS,
+  schemaToVariables,
+} from './utils';
+
+const tr = (text: string, options?: Record<string, unknown>) => i18n.t(text, { ns: [NAMESPACE, 'client'], ...options });
+
+const visibleFor = (types: string[]) => ({
+  dependencies: ['.type'],
+  fulfill: { state: { visible: `{{${JSON.stringify(types)}.includes($deps[0])}}` } },
+});
+
+const secretField = (types: string[], title: string, description: string) => ({
+  type: 'string',
+  title: tval(title),
+  description: tval(description),
+  'x-decorator': 'FormItem',
+  'x-component': 'SecretInput',
+  'x-validator': (value: unknown) => {
+    const list = Array.isArray(value) ? value : [value];
+    if (!list.length || list.some((v) => typeof v !== 'string' || v === '')) return tr('Enter the secret');
+    return undefined;
+  },
+  required: true,
+  'x-reactions': [visibleFor(types)],
+});
+
+const SIGNED = ['hmac', 'github', 'stripe', 'slack', 'shopify', 'standard'];
+
+const ipListValidator = (value: unknown) => {
+  const bad = invalidIpEntries(value);
+  return bad.length ? tr('Not an IP address or CIDR range: {{entries}}', { entries: bad.join(', ') }) : undefined;
+};
+
+/** Path parameter names of a sub-path pattern such as `/orders/:id`. */
+function pathParams(path: unknown): string[] {
+  if (typeof path !== 'string') return [];
+  return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]);
+}
+
+/** The `webhook` trigger in the workflow editor: configuration form, variables and deliveries. */
+export default class WebhookTrigger extends Trigger {
+  title = tval('Webhook');
+  description = tval(
+    'Triggered when an external system (GitHub, Stripe, Slack, a form service, a device) calls the URL of this workflow. In sync mode the caller gets the answer the workflow builds.',
+  );
+
+  fieldset = {
+    mode: { type: 'void', 'x-component': 'ModeNotice' },
+    endpoint: {
+      type: 'void',
+      'x-component': 'Section',
+      'x-component-props': { title: tval('Endpoint') },
+      properties: {
+        url: {
+          type: 'void',
+          title: tval('Webhook URL'),
+          description: tval('Give this URL to the sender. It stays the same across versions of this workflow.'),
+          'x-decorator': 'FormItem',
+          'x-component': 'WebhookUrl',
+        },
+        key: {
+          type: 'string',
+          title: tval('Key'),
+          description: tval(
+            'The last part of the URL: 1 to 128 letters, digits, "_" or "-". Unique among enabled webhooks. Regenerate it if the URL leaked.',
+          ),
+          required: true,
+          'x-decorator': 'FormItem',
+          'x-component': 'WebhookKey',
+          'x-validator': (value: unknown) =>
+            typeof value === 'string' && KEY_PATTERN.test(value)
+              ? undefined
+              : tr('1 to 128 letters, digits, "_" or "-"'),
+        },
+        path: {
+          type: 'string',
+          title: tval('Sub-path'),
+          description: tval(
+            'Optional pattern after the key, e.g. /orders/:id. Named parts such as :id become the variables $context.params. Empty: only the URL itself.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'Input',
+          'x-component-props': { placeholder: '/orders/:id', style: { fontFamily: 'monospace' } },
+          'x-validator': (value: unknown) =>
+            !value || (typeof value === 'string' && /^\/[^\s?#]*$/.test(value))
+              ? undefined
+              : tr('Start with "/" and leave out spaces, "?" and "#"'),
+        },
+        methods: {
+          type: 'array',
+          title: tval('Methods'),
+          description: tval('Other methods get 405 with an Allow header.'),
+          'x-decorator': 'FormItem',
+          'x-component': 'Checkbox.Group',
+          enum: METHODS.map((m) => ({ label: m, value: m })),
+          default: ['POST'],
+          required: true,
+        },
+        deliveries: {
+          type: 'void',
+          title: tval('Deliveries'),
+          description: tval(
+            'Every request, accepted or rejected, is logged: time, method, IP, status, error and execution.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'WebhookDeliveries',
+        },
+      },
+    },
+    security: {
+      type: 'void',
+      'x-component': 'Section',
+      'x-component-props': { title: tval('Verification') },
+      properties: {
+        verification: {
+          type: 'object',
+          properties: {
+            type: {
+              type: 'string',
+              title: tval('Who may call'),
+              'x-decorator': 'FormItem',
+              'x-component': 'Select',
+              'x-component-props': { allowClear: false, 'data-testid': 'verification-type' },
+              enum: [
+                { value: 'none', label: tval('None (anyone with the URL)') },
+                { value: 'github', label: tval('GitHub signature') },
+                { value: 'stripe', label: tval('Stripe signature') },
+                { value: 'slack', label: tval('Slack signature') },
+                { value: 'shopify', label: tval('Shopify signature') },
+                { value: 'standard', label: tval('Standard Webhooks / Svix signature') },
+                { value: 'hmac', label: tval('HMAC signature (custom)') },
+                { value: 'token', label: tval('Token in a header (GitLab and others)') },
+                { value: 'basic', label: tval('HTTP Basic authentication') },
+              ],
+              default: 'none',
+            },
+            help: { type: 'void', 'x-component': 'VerificationHelp' },
+            username: {
+              type: 'string',
+              title: tval('Username'),
+              required: true,
+              'x-decorator': 'FormItem',
+              'x-component': 'Input',
+              'x-component-props': { autoComplete: 'off' },
+              'x-reactions': [visibleFor(['basic'])],
+            },
+            password: secretField(['basic'], msg('Password'), msg('Stored on the server and never shown again.')),
+            header: {
+              type: 'string',
+              title: tval('Header'),
+              description: tval('The request header that carries the token or the signature.'),
+              'x-decorator': 'FormItem',
+              'x-component': 'Input',
+              'x-component-props': { placeholder: 'X-Signature' },
+              'x-validator': (value: unknown) =>
+                !value || (typeof value === 'string' && HEADER_NAME_PATTERN.test(value))
+                  ? undefined
+                  : tr('Not a header name'),
+              'x-reactions': [
+                visibleFor(['token', 'hmac']),
+                {
+                  dependencies: ['.type'],
+                  fulfill: { state: { required: '{{$deps[0] === "hmac"}}' } },
+                },
+              ],
+            },
+            token: secretField(
+              ['token'],
+              msg('Token'),
+              msg('With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.'),
+            ),
+            secret: secretField(
+              SIGNED,
+              msg('Secret'),
+              msg('The signing secret shared with the sender. Stored on the server and never shown again; add a second one to rotate without downtime.'),
+            ),
+            algorithm: {
+              type: 'string',
+              title: tval('Algorithm'),
+              'x-decorator': 'FormItem',
+              'x-component': 'Select',
+              'x-component-props': { allowClear: false },
+              enum: [
+                { value: 'sha1', label: 'SHA-1' },
+                { value: 'sha256', label: 'SHA-256' },
+                { value: 'sha512', label: 'SHA-512' },
+              ],
+              default: 'sha256',
+              'x-reactions': [visibleFor(['hmac'])],
+            },
+            encoding: {
+              type: 'string',
+              title: tval('Encoding'),
+              'x-decorator': 'FormItem',
+              'x-component': 'Select',
+              'x-component-props': { allowClear: false },
+              enum: [
+                { value: 'hex', label: 'hex' },
+                { value: 'base64', label: 'base64' },
+              ],
+              default: 'hex',
+              'x-reactions': [visibleFor(['hmac'])],
+            },
+            prefix: {
+              type: 'string',
+              title: tval('Signature prefix'),
+              description: tval('Text before the signature in the header, e.g. sha256=. Empty: none.'),
+              'x-decorator': 'FormItem',
+              'x-component': 'Input',
+              'x-component-props': { placeholder: 'sha256=' },
+              'x-reactions': [visibleFor(['hmac'])],
+            },
+            toleranceSeconds: {
+              type: 'number',
+              title: tval('Timestamp tolerance'),
+              description: tval('Signed requests older or newer than this are refused (replay protection).'),
+              'x-decorator': 'FormItem',
+              'x-component': 'InputNumber',
+              'x-component-props': { min: 1, precision: 0, addonAfter: tval('seconds') },
+              default: DEFAULT_TOLERANCE_SECONDS,
+              'x-reactions': [visibleFor(['stripe', 'slack', 'standard'])],
+            },
+          },
+        },
+        ipAllowlist: {
+          type: 'array',
+          title: tval('IP allow-list'),
+          description: tval(
+            'IPv4 and IPv6 addresses and CIDR ranges, e.g. 192.30.252.0/22 or 2001:db8::/32. Empty: any IP. Others get 403.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'TagList',
+          'x-component-props': {
+            isValid: isIpEntry,
+            placeholder: '192.30.252.0/22, 2001:db8::/32',
+            testid: 'ip-allowlist',
+          },
+          'x-validator': ipListValidator,
+        },
+        trustedProxies: {
+          type: 'array',
+          title: tval('Trusted proxies'),
+          description: tval(
+            'Only these hops (your load balancer, reverse proxy) may set the client IP through X-Forwarded-For. Empty: the socket address is the client IP.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'TagList',
+          'x-component-props': { isValid: isIpEntry, placeholder: '10.0.0.0/8, 127.0.0.1', testid: 'trusted-proxies' },
+          'x-validator': ipListValidator,
+        },
+      },
+    },
+    request: {
+      type: 'void',
+      'x-component': 'Section',
+      'x-component-props': { title: tval('Request') },
+      properties: {
+        bodySchema: {
+          type: 'object',
+          title: tval('Body JSON Schema'),
+          description: tval(
+            'Optional JSON Schema (draft 2020-12 or 07). A body that fails it gets 422 with the list of errors. Its properties become variables.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'JsonEditor',
+        },
+        idempotencyHeader: {
+          type: 'string',
+          title: tval('Idempotency header'),
+          description: tval(
+            'A header whose value identifies a delivery, e.g. X-GitHub-Delivery. A repeated value starts no second run; the repeat gets the first answer again.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'Input',
+          'x-component-props': { placeholder: 'X-GitHub-Delivery' },
+          'x-validator': (value: unknown) =>
+            !value || (typeof value === 'string' && HEADER_NAME_PATTERN.test(value))
+              ? undefined
+              : tr('Not a header name'),
+        },
+        maxBodyBytes: {
+          type: 'number',
+          title: tval('Maximum body size'),
+          description: tval('Larger bodies get 413. Default 1 MiB (1048576 bytes).'),
+          'x-decorator': 'FormItem',
+          'x-component': 'InputNumber',
+          'x-component-props': { min: 1, precision: 0, step: 1024, addonAfter: tval('bytes') },
+          default: DEFAULT_MAX_BODY_BYTES,
+        },
+        rateLimit: {
+          type: 'object',
+          title: tval('Rate limit'),
+          description: tval('Over it: 429 with Retry-After. Empty: no limit.'),
+          'x-decorator': 'FormItem',
+          'x-component': 'RateLimitInput',
+        },
+        cors: {
+          type: 'object',
+          title: tval('CORS origins'),
+          description: tval(
+            'Browser pages on these origins may call the webhook (preflight included). Empty: no CORS.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'CorsInput',
+        },
+      },
+    },
+    answer: {
+      type: 'void',
+      'x-component': 'Section',
+      'x-component-props': { title: tval('Response') },
+      properties: {
+        syncOnly: {
+          type: 'void',
+          'x-component': 'ModeSection',
+          'x-component-props': { mode: 'sync' },
+          properties: {
+            timeoutMs: {
+              type: 'number',
+              title: tval('Timeout'),
+              description: tval(
+                'A run longer than this answers 504; the execution goes on and stays visible. Add a Webhook response node to answer with your own status, headers and body.',
+              ),
+              'x-decorator': 'FormItem',
+              'x-component': 'InputNumber',
+              'x-component-props': { min: 1, precision: 0, step: 1000, addonAfter: tval('ms') },
+              default: DEFAULT_TIMEOUT_MS,
+            },
+          },
+        },
+        asyncOnly: {
+          type: 'void',
+          'x-component': 'ModeSection',
+          'x-component-props': { mode: 'async' },
+          properties: {
+            response: {
+              type: 'object',
+              title: tval('Answer'),
+              description: tval('Sent once the delivery is stored. Default: 202 and {"deliveryId": "..."}.'),
+              'x-decorator': 'FormItem',
+              'x-component': 'StaticResponseInput',
+            },
+          },
+        },
+      },
+    },
+  };
+
+  components = {
+    WebhookKey,
+    WebhookUrl,
+    WebhookDeliveries,
+    SecretInput,
+    TagList,
+    JsonEditor,
+    RateLimitInput,
+    CorsInput,
+    StaticResponseInput,
+    Section,
+    ModeSection,
+    ModeNotice,
+    VerificationHelp,
+    Checkbox,
+    InputNumber,
+    Select,
+  };
+
+  isActionTriggerable_deprecated = false;
+
+  createDefaultConfig() {
+    return { methods: ['POST'], verification: { type: 'none' } };
+  }
+
+  validate(config: Record<string, unknown>) {
+    return typeof config?.key === 'string' && KEY_PATTERN.test(config.key);
+  }
+
+  useVariables(config: Record<string, any>, options?: { types?: unknown[]; fieldNames?: Record<string, string> }) {
+    // biome-ignore lint/correctness/useHookAtTopLevel: called by the workflow editor while rendering, like NocoBase's own triggers
+    const t = useT();
+    const names = { label: 'label', value: 'value', children: 'children', ...(options?.fieldNames ?? {}) };
+    const types = options?.types;
+    // Only plain values (text, numbers) are offered; pickers that want records or files get none.
+    if (
+      Array.isArray(types) &&
+      types.length &&
+      !types.some((x) => ['string', 'number', 'boolean', 'date'].includes(x as string))
+    ) {
+      return [];
+    }
+    type Opt = { key: string; label: string; children?: Opt[] | null };
+    const node = (o: Opt): Record<string, unknown> => ({
+      key: o.key,
+      [names.value]: o.key,
+      [names.label]: o.label,
+      [names.children]: o.children?.length ? o.children.map(node) : null,
+    });
+    const headerNames = ['content-type', 'user-agent'];
+    if (typeof config?.idempotencyHeader === 'string' && config.idempotencyHeader) {
+      headerNames.push(config.idempotencyHeader.toLowerCase());
+    }
+    const schemaVars = schemaToVariables(config?.bodySchema);
+    const opts: Opt[] = [
+      {
+        key: 'data',
+        label: t('Body'),
+        children: schemaVars
+          ? schemaVars.map((v) => ({ key: v.value, label: v.label, children: v.children as Opt[] }))
+          : null,
+      },
+      { key: 'headers', label: t('Headers'), children: headerNames.map((h) => ({ key: h, label: h })) },
+      { key: 'query', label: t('Query parameters') },
+      {
+        key: 'params',
+        label: t('Path parameters'),
+        children: pathParams(config?.path).map((p) => ({ key: p, label: p })),
+      },
+      { key: 'method', label: t('Method') },
+      { key: 'ip', label: t('Client IP') },
+      { key: 'files', label: t('Uploaded files') },
+    ];
+    return opts.map(node);
+  }
+}
