@@ -130,6 +130,14 @@ function* badRequests(): Generator<{ label: string; pieces: Buffer[]; pauseMs?: 
       label: `wrong method ${i}`,
       pieces: [request(['PUT', 'PATCH', 'DELETE', 'GET'][i % 4], '/api/webhooks/strict', json, '{}')],
     };
+    yield {
+      label: `nul in json ${i}`,
+      pieces: [request('POST', '/api/webhooks/strict', json, `{"k${i}":"a\\u0000b"}`)],
+    };
+    yield {
+      label: `nul in text ${i}`,
+      pieces: [request('POST', '/api/webhooks/strict', { 'Content-Type': 'text/plain' }, `a\u0000${i}`)],
+    };
     yield { label: `unknown key ${i}`, pieces: [request('POST', `/api/webhooks/nope-${i}`, json, valid)] };
     yield {
       label: `oversized ${i}`,
@@ -258,6 +266,11 @@ describe('hostile input', () => {
     for (const s of [400, 401, 403, 404, 405, 408, 413, 415, 422, 431]) expect(statuses, `status ${s}`).toContain(s);
 
     expect(await t.app.db.getRepository('executions').count()).toBe(0);
+    // Bodies that are not text were logged too (as base64), not lost with their batch.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      await t.app.db.getRepository('webhookDeliveries').count({ filter: { bodyEncoding: 'base64' } }),
+    ).toBeGreaterThan(0);
     expect(({} as any).admin).toBeUndefined();
     const healthy = await fetch(`http://127.0.0.1:${port}/api/webhooks/healthy`, { method: 'POST', body: '{}' });
     expect(healthy.status).toBe(200);

@@ -124,6 +124,14 @@ describe('/api/webhooks/:key', () => {
       const headers = { 'Content-Type': 'application/json' };
       expectError(await rawRequest(origin, '/api/webhooks/echo', { headers, body: bad }), 400, 'INVALID_BODY');
     });
+    it('NUL characters (which no database stores as text) are 400 INVALID_BODY', async () => {
+      expectError(
+        await post('echo').set('Content-Type', 'application/json').send('{"a":"x\\u0000y"}'),
+        400,
+        'INVALID_BODY',
+      );
+      expectError(await post('echo').type('form').send('a=%00'), 400, 'INVALID_BODY');
+    });
     it('__proto__ and constructor keys are dropped', async () => {
       const res = await post('echo')
         .set('Content-Type', 'application/json')

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markCutOff } from '../src/server/deliveries/retention';
 import { createTestApp, type TestApp } from './helpers/app';
 import { expectError } from './helpers/http';
 import { testInstructions } from './helpers/test-instructions';
@@ -159,6 +160,53 @@ describe('sync webhooks', () => {
       const res = await post('quick').send({});
       expect(res.status).toBe(200);
       expect(res.body).toBe('in time');
+    });
+  });
+
+  describe('delivery log of sync runs', () => {
+    it('is written before the run, so a crash mid-run leaves it, marked CUT_OFF', async () => {
+      await createWebhookWorkflow(t.app, {
+        sync: true,
+        config: { key: 'logged-sync', timeoutMs: 5000 },
+        nodes: [
+          { type: 'test-sleep', config: { ms: 800 } },
+          { type: 'output', config: { value: 'done' } },
+        ],
+      });
+      const pending = post('logged-sync')
+        .send({})
+        .then((r) => r);
+      const Deliveries = t.app.db.getRepository('webhookDeliveries');
+      let during: any = null;
+      for (let i = 0; i < 40 && !during; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        during = await Deliveries.findOne({ filter: { key: 'logged-sync' } });
+      }
+      expect(during?.get('status')).toBeNull();
+      const res = await pending;
+      expect(res.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 200));
+      const after = await Deliveries.findOne({ filterByTk: during.get('id') });
+      expect(after.get('status')).toBe(200);
+      expect(after.get('executionId')).toBeTruthy();
+
+      // A row whose process died keeps status null; once past its time it is marked CUT_OFF.
+      await Deliveries.create({
+        values: {
+          id: 'cut',
+          key: 'logged-sync',
+          method: 'POST',
+          path: '/',
+          ip: '::1',
+          headers: {},
+          expectedBy: new Date(Date.now() - 1000),
+        },
+      });
+      expect(await markCutOff(t.app.db)).toBe(1);
+      const cut = await Deliveries.findOne({ filterByTk: 'cut' });
+      expect(cut.get('errorCode')).toBe('CUT_OFF');
+      expect(cut.get('status')).toBeNull();
+      expect(await markCutOff(t.app.db)).toBe(0);
     });
   });
 

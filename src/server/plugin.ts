@@ -6,7 +6,7 @@ import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from './constants';
 import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
 import { DeliveryRecorder } from './deliveries/recorder';
 import { createReplayAction } from './deliveries/replay';
-import { retentionFromEnv, sweepDeliveries } from './deliveries/retention';
+import { markCutOff, retentionFromEnv, sweepDeliveries } from './deliveries/retention';
 import { AsyncInbox } from './dispatch/async-inbox';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Lane } from './dispatch/lane';
@@ -23,7 +23,7 @@ import { beforeWorkflowSave } from './workflow-hooks';
 
 /** Resources whose answers can carry webhook workflows (and so their secrets). */
 const WORKFLOW_RESOURCES = /^(workflows|executions|flow_nodes|jobs)(\.|$)/;
-const SWEEP_EVERY_MS = 10 * 60_000;
+const SWEEP_EVERY_MS = Number(process.env.WEBHOOK_DELIVERY_SWEEP_MS ?? 60_000);
 
 /** Wiring only: trigger, response node, route, delivery log, secrets masking, save hooks. */
 export class PluginWebhookTriggerServer extends Plugin {
@@ -102,9 +102,10 @@ export class PluginWebhookTriggerServer extends Plugin {
     });
     this.app.on('afterStart', () => {
       this.accepting = true;
+      const retention = retentionFromEnv();
       const sweep = () =>
-        sweepDeliveries(this.db, retentionFromEnv()).catch((error) =>
-          this.log.warn(`delivery log retention failed: ${error.message}`),
+        Promise.all([sweepDeliveries(this.db, retention), markCutOff(this.db)]).catch((error) =>
+          this.log.warn(`delivery log upkeep failed: ${error.message}`),
         );
       sweep();
       this.sweeper = setInterval(sweep, SWEEP_EVERY_MS);

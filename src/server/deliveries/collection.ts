@@ -11,7 +11,12 @@ export const deliveriesCollection: CollectionOptions = {
   autoGenId: false,
   timestamps: true,
   updatedAt: false,
-  indexes: [{ fields: ['createdAt'] }, { fields: ['workflowKey', 'createdAt'] }, { fields: ['idempotencyKey'] }],
+  indexes: [
+    { fields: ['createdAt'] },
+    { fields: ['workflowKey', 'createdAt'] },
+    { fields: ['idempotencyKey'] },
+    { fields: ['status', 'expectedBy'] },
+  ],
   fields: [
     { type: 'string', name: 'id', primaryKey: true },
     { type: 'date', name: 'createdAt' },
@@ -28,11 +33,15 @@ export const deliveriesCollection: CollectionOptions = {
     { type: 'bigInt', name: 'executionId' },
     { type: 'json', name: 'headers' },
     { type: 'text', name: 'body' },
+    { type: 'string', name: 'bodyEncoding', defaultValue: 'utf8' },
     { type: 'boolean', name: 'bodyTruncated', defaultValue: false },
     { type: 'integer', name: 'bodyBytes' },
     { type: 'string', name: 'idempotencyKey' },
     { type: 'json', name: 'response' },
     { type: 'string', name: 'replayOf' },
+    // A sync delivery is written before its run, with status null until it answers; past this
+    // time without an answer its process died, and the row is marked CUT_OFF.
+    { type: 'date', name: 'expectedBy' },
   ],
 } as CollectionOptions;
 
@@ -53,9 +62,11 @@ export interface DeliveryRow {
   executionId: string | number | null;
   headers: Record<string, string>;
   body: string | null;
+  bodyEncoding?: 'utf8' | 'base64';
   bodyTruncated: boolean;
   bodyBytes: number;
   idempotencyKey: string | null;
   response: { status: number; headers?: Record<string, string>; body?: unknown } | null;
   replayOf: string | null;
+  expectedBy: Date | null;
 }

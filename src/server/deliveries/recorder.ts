@@ -9,8 +9,13 @@ const MAX_BATCH = 500;
  * request's path. Async deliveries are not written here: their row is committed together with
  * the queued execution, before the 202 (see AsyncInbox).
  */
+interface Queued {
+  row: DeliveryRow;
+  written?: { resolve: () => void; reject: (error: unknown) => void };
+}
+
 export class DeliveryRecorder {
-  private queue: DeliveryRow[] = [];
+  private queue: Queued[] = [];
   private flushing: Promise<void> | null = null;
   private second = 0;
   private rejectedThisSecond = 0;
@@ -24,8 +29,16 @@ export class DeliveryRecorder {
   ) {}
 
   record(row: DeliveryRow): void {
-    this.queue.push(row);
+    this.queue.push({ row });
     if (!this.flushing) this.flushing = this.drain();
+  }
+
+  /** Writes the row and resolves once it is committed (batched with the others). */
+  recordNow(row: DeliveryRow): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, written: { resolve, reject } });
+      if (!this.flushing) this.flushing = this.drain();
+    });
   }
 
   /**
@@ -73,12 +86,12 @@ export class DeliveryRecorder {
       idempotencyKey: null,
       response: null,
       replayOf: null,
+      expectedBy: null,
     });
   }
 
   /** Sets fields of a row once it is written (e.g. the execution of a sync run that timed out). */
   async update(id: string, values: Partial<DeliveryRow>): Promise<void> {
-    await this.idle();
     await this.db.getModel(DELIVERIES).update(values, { where: { id } });
   }
 
@@ -91,15 +104,28 @@ export class DeliveryRecorder {
       // Let the rows of concurrent requests gather into one statement.
       await new Promise((resolve) => setImmediate(resolve));
       while (this.queue.length) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        try {
-          await this.db.getModel(DELIVERIES).bulkCreate(batch as any[], { hooks: false });
-        } catch (error) {
-          this.onError(error);
-        }
+        await this.write(this.queue.splice(0, MAX_BATCH));
       }
     } finally {
       this.flushing = null;
+    }
+  }
+
+  private async write(batch: Queued[]): Promise<void> {
+    try {
+      await this.db.getModel(DELIVERIES).bulkCreate(
+        batch.map((q) => q.row as any),
+        { hooks: false },
+      );
+      for (const q of batch) q.written?.resolve();
+    } catch (error) {
+      if (batch.length > 1) {
+        // One row the database refuses must not lose the others.
+        for (const q of batch) await this.write([q]);
+        return;
+      }
+      this.onError(error);
+      batch[0].written?.reject(error);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { TextDecoder } from 'node:util';
 
 export const REDACTED = '[redacted]';
 
@@ -40,12 +41,29 @@ export function redactHeaders(headers: IncomingHttpHeaders, extra: string[] = []
   return out;
 }
 
-/** The body for the log: text cut at `limit` bytes. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body for the log, cut at `limit` bytes: as text when it is UTF-8 without NUL bytes,
+ * otherwise base64 (`bodyEncoding: 'base64'`), so that any bytes can be stored in any database.
+ */
 export function bodyForLog(
   raw: Buffer | null,
   limit: number,
-): { body: string | null; bodyTruncated: boolean; bodyBytes: number } {
-  if (!raw || raw.length === 0) return { body: null, bodyTruncated: false, bodyBytes: 0 };
-  const cut = raw.length > limit;
-  return { body: raw.subarray(0, limit).toString('utf8'), bodyTruncated: cut, bodyBytes: raw.length };
+): { body: string | null; bodyEncoding: 'utf8' | 'base64'; bodyTruncated: boolean; bodyBytes: number } {
+  if (!raw || raw.length === 0) return { body: null, bodyEncoding: 'utf8', bodyTruncated: false, bodyBytes: 0 };
+  const bodyTruncated = raw.length > limit;
+  const kept = raw.subarray(0, limit);
+  if (!kept.includes(0)) {
+    // A cut may split a multi-byte character at the end: try the few shorter prefixes too.
+    const shortest = bodyTruncated ? Math.max(1, kept.length - 3) : kept.length;
+    for (let end = kept.length; end >= shortest; end--) {
+      try {
+        return { body: utf8.decode(kept.subarray(0, end)), bodyEncoding: 'utf8', bodyTruncated, bodyBytes: raw.length };
+      } catch {
+        // not valid UTF-8 up to here
+      }
+    }
+  }
+  return { body: kept.toString('base64'), bodyEncoding: 'base64', bodyTruncated, bodyBytes: raw.length };
 }

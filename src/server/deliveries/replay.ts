@@ -37,6 +37,7 @@ export function createReplayAction(deps: DispatchDeps & { index: KeyIndex }) {
       idempotencyKey: null,
       response: null,
       replayOf: String(original.get('id')),
+      expectedBy: null,
     };
     const context = { ...(execution.get('context') as Record<string, unknown>), deliveryId: row.id };
     const answer = await dispatchDelivery(deps, { entry, context, row });

@@ -33,3 +33,15 @@ export async function sweepDeliveries(db: Database, { maxAgeDays, maxRows }: Ret
   }
   return deleted;
 }
+
+/** Marks sync deliveries whose process stopped before answering (status still empty past their time). */
+export async function markCutOff(db: Database, now = new Date()): Promise<number> {
+  const [count] = await db.getModel(DELIVERIES).update(
+    {
+      errorCode: 'CUT_OFF',
+      errorMessage: 'The process serving this request stopped before it answered; the caller got no answer',
+    },
+    { where: { status: null, errorCode: null, expectedBy: { [Op.lt]: now } } },
+  );
+  return count;
+}

@@ -32,6 +32,9 @@ export function errorAnswer(error: WebhookError): HttpAnswer {
 /** Answers that a repeat with the same idempotency key gets again (not "retry later"). */
 const isFinal = (answer: HttpAnswer) => answer.status !== 503;
 
+/** How long past its timeout a sync delivery without an answer counts as cut off. */
+const CUT_OFF_GRACE_MS = 30_000;
+
 /**
  * Runs an accepted delivery: sync (run and answer) or async (store, then 202), once per
  * idempotency key when the webhook has one. Writes the delivery-log row: for async in the same
@@ -84,7 +87,15 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
     return answer;
   }
 
+  // Written before the run: a process that dies mid-run leaves the row, later marked CUT_OFF.
+  row.expectedBy = new Date(started + config.timeoutMs + CUT_OFF_GRACE_MS);
+  await deps.recorder.recordNow(row);
+  const finish = (values: Partial<DeliveryRow>) => {
+    Object.assign(row, values);
+    deps.recorder.update(row.id, values).catch(() => undefined);
+  };
   let answer: HttpAnswer;
+  const failure: Partial<DeliveryRow> = {};
   try {
     const result = await runSync(deps.engine, deps.lane, {
       workflow,
@@ -93,31 +104,36 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
       timeoutMs: config.timeoutMs,
       fallback: config.response,
       onExecution: (executionId) => {
-        if (row.executionId === null) {
-          row.executionId = executionId;
-          // Written already when the run outlived the timeout: complete the row.
-          if (row.status !== null) deps.recorder.update(row.id, { executionId }).catch(() => undefined);
-        }
+        if (row.executionId !== null) return;
+        row.executionId = executionId;
+        // The row is already complete when the run outlived the timeout: add the execution.
+        if (row.status !== null) finish({ executionId });
       },
     });
     answer = result.answer;
   } catch (error) {
     if (error instanceof ExecutionNotCreated && row.idempotencyKey) {
       answer = await waitForStoredAnswer(deps, row.idempotencyKey, config.timeoutMs);
-    } else if (error instanceof ExecutionNotCreated) {
-      throw new WebhookError('UNAVAILABLE', 'The workflow engine could not start the execution; retry later');
-    } else if (error instanceof WebhookError) {
-      answer = errorAnswer(error);
-      row.errorCode = error.code;
-      row.errorMessage = error.message;
+    } else if (error instanceof WebhookError || error instanceof ExecutionNotCreated) {
+      const known =
+        error instanceof WebhookError
+          ? error
+          : new WebhookError('UNAVAILABLE', 'The workflow engine could not start the execution; retry later');
+      answer = errorAnswer(known);
+      failure.errorCode = known.code;
+      failure.errorMessage = known.message;
     } else {
+      finish({ status: 503, errorCode: 'UNAVAILABLE', errorMessage: String((error as Error)?.message) });
       throw error;
     }
   }
-  row.status = answer.status;
-  row.durationMs = Date.now() - started;
-  row.response = row.idempotencyKey && isFinal(answer) ? answer : null;
-  deps.recorder.record(row);
+  finish({
+    ...failure,
+    status: answer.status,
+    durationMs: Date.now() - started,
+    executionId: row.executionId,
+    response: row.idempotencyKey && isFinal(answer) ? answer : null,
+  });
   return answer;
 }
 

@@ -81,6 +81,24 @@ function classify(mediaType: string | null, raw: Buffer): Kind {
   throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${mediaType} is not supported`);
 }
 
+const NUL_MESSAGE = 'Body contains NUL characters, which cannot be stored as text';
+
+function hasNul(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return true;
+    } else if (v && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes('\0')) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
+}
+
 function decodeText(raw: Buffer, charset = 'utf-8'): string {
   let decoder: TextDecoder;
   try {
@@ -88,11 +106,15 @@ function decodeText(raw: Buffer, charset = 'utf-8'): string {
   } catch {
     throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', `Charset ${charset} is not supported`);
   }
+  let text: string;
   try {
-    return decoder.decode(raw);
+    text = decoder.decode(raw);
   } catch {
     throw new WebhookError('INVALID_BODY', `Body is not valid ${charset}`);
   }
+  // Text with NUL is binary in disguise, and PostgreSQL cannot store it in text or JSON.
+  if (text.includes('\0')) throw new WebhookError('INVALID_BODY', NUL_MESSAGE);
+  return text;
 }
 
 function depthOf(value: unknown, limit: number): number {
@@ -120,11 +142,14 @@ function parseJson(text: string): unknown {
   if (depthOf(data, MAX_DEPTH) > MAX_DEPTH) {
     throw new WebhookError('INVALID_BODY', `Body is nested deeper than ${MAX_DEPTH} levels`);
   }
+  if (text.includes('\\u0000') && hasNul(data)) throw new WebhookError('INVALID_BODY', NUL_MESSAGE);
   return data;
 }
 
 function parseForm(text: string): Record<string, unknown> {
-  return qs.parse(text, { depth: 5, parameterLimit: MAX_PARTS, allowPrototypes: false, arrayLimit: 100 });
+  const data = qs.parse(text, { depth: 5, parameterLimit: MAX_PARTS, allowPrototypes: false, arrayLimit: 100 });
+  if (text.includes('%00') && hasNul(data)) throw new WebhookError('INVALID_BODY', NUL_MESSAGE);
+  return data;
 }
 
 async function parseMultipart(
@@ -151,6 +176,7 @@ async function parseMultipart(
   };
   bb.on('field', (name, value) => {
     if (name === '__proto__' || name === 'constructor' || name === 'prototype') return;
+    if (name.includes('\0') || value.includes('\0')) fail(NUL_MESSAGE);
     const prev = fields[name];
     if (prev === undefined) fields[name] = value;
     else if (Array.isArray(prev)) prev.push(value);

@@ -81,6 +81,7 @@ function newRow(ctx: Context): DeliveryRow {
     idempotencyKey: null,
     response: null,
     replayOf: null,
+    expectedBy: null,
   };
 }
 
