@@ -33,7 +33,9 @@ export function sharedStorage(): string {
 /** Runs the product (`scripts/start.ts`, what `npm start` runs) in a child process on a free port. */
 export async function startChildApp(env: Record<string, string>, timeoutMs = 90_000): Promise<ChildApp> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'scripts/start.ts')], {
+  // One process: node itself with tsx's loader (the tsx CLI would fork a second process, and a
+  // SIGKILL sent to it would not reach the app).
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/start.ts')], {
     cwd: root,
     env: {
       ...process.env,
