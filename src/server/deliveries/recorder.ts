@@ -4,18 +4,19 @@ import { DELIVERIES, type DeliveryRow } from './collection';
 
 const MAX_BATCH = 500;
 
-/**
- * Writes delivery-log rows in batches (one INSERT for all rows that arrive together), off the
- * request's path. Async deliveries are not written here: their row is committed together with
- * the queued execution, before the 202 (see AsyncInbox).
- */
 interface Queued {
   row: DeliveryRow;
   written?: { resolve: () => void; reject: (error: unknown) => void };
 }
 
+/**
+ * Writes delivery-log rows in batches (one INSERT for all rows that arrive together, and the
+ * updates that arrive together in one transaction), off the request's path. Async deliveries
+ * are not written here: their row is committed with the queued execution (see AsyncInbox).
+ */
 export class DeliveryRecorder {
   private queue: Queued[] = [];
+  private updates = new Map<string, Partial<DeliveryRow>>();
   private flushing: Promise<void> | null = null;
   private second = 0;
   private rejectedThisSecond = 0;
@@ -91,8 +92,10 @@ export class DeliveryRecorder {
   }
 
   /** Sets fields of a row once it is written (e.g. the execution of a sync run that timed out). */
-  async update(id: string, values: Partial<DeliveryRow>): Promise<void> {
-    await this.db.getModel(DELIVERIES).update(values, { where: { id } });
+  /** Sets fields of a written row (batched; later values for the same row win). */
+  update(id: string, values: Partial<DeliveryRow>): void {
+    this.updates.set(id, { ...this.updates.get(id), ...values });
+    if (!this.flushing) this.flushing = this.drain();
   }
 
   async idle(): Promise<void> {
@@ -103,11 +106,25 @@ export class DeliveryRecorder {
     try {
       // Let the rows of concurrent requests gather into one statement.
       await new Promise((resolve) => setImmediate(resolve));
-      while (this.queue.length) {
-        await this.write(this.queue.splice(0, MAX_BATCH));
+      while (this.queue.length || this.updates.size) {
+        if (this.queue.length) await this.write(this.queue.splice(0, MAX_BATCH));
+        if (this.updates.size) await this.applyUpdates();
       }
     } finally {
       this.flushing = null;
+    }
+  }
+
+  private async applyUpdates(): Promise<void> {
+    const updates = [...this.updates];
+    this.updates.clear();
+    const Model = this.db.getModel(DELIVERIES);
+    try {
+      await this.db.sequelize.transaction(async (transaction) => {
+        for (const [id, values] of updates) await Model.update(values, { where: { id }, transaction, hooks: false });
+      });
+    } catch (error) {
+      this.onError(error);
     }
   }
 

@@ -92,7 +92,7 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
   await deps.recorder.recordNow(row);
   const finish = (values: Partial<DeliveryRow>) => {
     Object.assign(row, values);
-    deps.recorder.update(row.id, values).catch(() => undefined);
+    deps.recorder.update(row.id, values);
   };
   let answer: HttpAnswer;
   const failure: Partial<DeliveryRow> = {};
