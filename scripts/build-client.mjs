@@ -62,7 +62,7 @@ const result = await build({
   format: 'cjs',
   platform: 'browser',
   target: ['es2020'],
-  jsx: 'transform',
+  jsx: 'automatic',
   minify: process.env.CLIENT_MINIFY !== 'off',
   legalComments: 'none',
   metafile: true,

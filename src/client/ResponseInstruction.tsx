@@ -1,6 +1,5 @@
 import { SendOutlined } from '@ant-design/icons';
 import { Instruction, WorkflowVariableInput, WorkflowVariableJSON } from '@nocobase/plugin-workflow/client';
-import React from 'react';
 import { KeyValueEditor } from './components/KeyValueEditor';
 import { tval } from './locale';
 
@@ -35,7 +34,6 @@ export default class WebhookResponseInstruction extends Instruction {
       },
     },
     headers: {
-      type: 'object',
       title: tval('Headers'),
       description: tval('Header names and values; values may use variables.'),
       'x-decorator': 'FormItem',
@@ -43,7 +41,6 @@ export default class WebhookResponseInstruction extends Instruction {
       'x-component-props': { variables: true },
     },
     body: {
-      type: 'object',
       title: tval('Body'),
       description: tval(
         'JSON sent as the body (application/json unless a Content-Type header says otherwise); may use variables.',

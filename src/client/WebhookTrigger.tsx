@@ -1,6 +1,5 @@
 import { i18n } from '@nocobase/client';
 import { Trigger } from '@nocobase/plugin-workflow/client';
-import { Checkbox, InputNumber, Select } from 'antd';
 import { CorsInput, RateLimitInput, StaticResponseInput } from './components/Compound';
 import { WebhookDeliveries } from './components/Deliveries';
 import { JsonEditor } from './components/JsonEditor';
@@ -186,12 +185,16 @@ export default class WebhookTrigger extends Trigger {
             token: secretField(
               ['token'],
               msg('Token'),
-              msg('With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.'),
+              msg(
+                'With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.',
+              ),
             ),
             secret: secretField(
               SIGNED,
               msg('Secret'),
-              msg('The signing secret shared with the sender. Stored on the server and never shown again; add a second one to rotate without downtime.'),
+              msg(
+                'The signing secret shared with the sender. Stored on the server and never shown again; add a second one to rotate without downtime.',
+              ),
             ),
             algorithm: {
               type: 'string',
@@ -275,7 +278,6 @@ export default class WebhookTrigger extends Trigger {
       'x-component-props': { title: tval('Request') },
       properties: {
         bodySchema: {
-          type: 'object',
           title: tval('Body JSON Schema'),
           description: tval(
             'Optional JSON Schema (draft 2020-12 or 07). A body that fails it gets 422 with the list of errors. Its properties become variables.',
@@ -307,14 +309,12 @@ export default class WebhookTrigger extends Trigger {
           default: DEFAULT_MAX_BODY_BYTES,
         },
         rateLimit: {
-          type: 'object',
           title: tval('Rate limit'),
           description: tval('Over it: 429 with Retry-After. Empty: no limit.'),
           'x-decorator': 'FormItem',
           'x-component': 'RateLimitInput',
         },
         cors: {
-          type: 'object',
           title: tval('CORS origins'),
           description: tval(
             'Browser pages on these origins may call the webhook (preflight included). Empty: no CORS.',
@@ -353,7 +353,6 @@ export default class WebhookTrigger extends Trigger {
           'x-component-props': { mode: 'async' },
           properties: {
             response: {
-              type: 'object',
               title: tval('Answer'),
               description: tval('Sent once the delivery is stored. Default: 202 and {"deliveryId": "..."}.'),
               'x-decorator': 'FormItem',
@@ -379,9 +378,6 @@ export default class WebhookTrigger extends Trigger {
     ModeSection,
     ModeNotice,
     VerificationHelp,
-    Checkbox,
-    InputNumber,
-    Select,
   };
 
   isActionTriggerable_deprecated = false;
@@ -395,7 +391,6 @@ export default class WebhookTrigger extends Trigger {
   }
 
   useVariables(config: Record<string, any>, options?: { types?: unknown[]; fieldNames?: Record<string, string> }) {
-    // biome-ignore lint/correctness/useHookAtTopLevel: called by the workflow editor while rendering, like NocoBase's own triggers
     const t = useT();
     const names = { label: 'label', value: 'value', children: 'children', ...(options?.fieldNames ?? {}) };
     const types = options?.types;

@@ -148,3 +148,13 @@ export function isOrigin(entry: string): boolean {
     return false;
   }
 }
+
+/** Deep equality of JSON-like values (Formily hands back copies of emitted objects). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,4 @@
 import { Checkbox, InputNumber, Space, Typography } from 'antd';
-import React from 'react';
 import { useT } from '../locale';
 import { isOrigin } from '../utils';
 import { JsonEditor } from './JsonEditor';

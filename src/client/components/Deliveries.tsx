@@ -18,8 +18,7 @@ import {
   Typography,
 } from 'antd';
 import dayjs from 'dayjs';
-import React, { useCallback, useEffect, useState } from 'react';
-import { Link } from 'react-router-dom';
+import { useCallback, useEffect, useState } from 'react';
 import { useT } from '../locale';
 import { formatBytes, webhookUrl } from '../utils';
 
@@ -52,7 +51,9 @@ const FILTERS: Record<string, object> = {
   rejected: { status: { $gte: 400 } },
 };
 
-const executionPath = (id: unknown) => `/admin/workflow/executions/${id}`;
+/** The execution page (a full page load: the admin UI's router does not always know it from inside a drawer). */
+const executionPath = (id: unknown) =>
+  `${String((window as any).__nocobase_public_path__ ?? '/').replace(/\/?$/, '/')}admin/settings/workflow/executions/${id}`;
 
 function prettyBody(body?: string | null): string {
   if (!body) return '';
@@ -120,7 +121,7 @@ function DeliveryDetail(props: { delivery: Delivery; onClose: () => void; onRepl
           </Descriptions.Item>
         ) : null}
         <Descriptions.Item label={t('Execution')} span={2}>
-          {d.executionId ? <Link to={executionPath(d.executionId)}>#{String(d.executionId)}</Link> : t('None')}
+          {d.executionId ? <a href={executionPath(d.executionId)}>#{String(d.executionId)}</a> : t('None')}
         </Descriptions.Item>
       </Descriptions>
       {!accepted && (
@@ -186,7 +187,9 @@ function TestRequest(props: { url: string; methods: string[]; onSent: () => void
       });
       const text = await res.text();
       const lines: string[] = [];
-      res.headers.forEach((v, k) => lines.push(`${k}: ${v}`));
+      res.headers.forEach((v, k) => {
+        lines.push(`${k}: ${v}`);
+      });
       setAnswer({ status: res.status, headers: lines.join('\n'), body: prettyBody(text) });
       props.onSent();
     } catch (e: any) {
@@ -249,7 +252,8 @@ function TestRequest(props: { url: string; methods: string[]; onSent: () => void
         <Typography.Text type="secondary">
           {t(
             'A webhook that checks signatures answers 401 to an unsigned test request; the delivery list shows it either way.',
-          )}
+          )}{' '}
+          {t('Enable the workflow to receive requests.')}
         </Typography.Text>
         {answer && (
           <div data-testid="test-answer">
@@ -372,9 +376,9 @@ export function DeliveriesList(props: { workflowKey: string; refreshKey?: number
             dataIndex: 'executionId',
             render: (v) =>
               v ? (
-                <Link to={executionPath(v)} onClick={(e) => e.stopPropagation()}>
+                <a href={executionPath(v)} onClick={(e) => e.stopPropagation()}>
                   #{String(v)}
-                </Link>
+                </a>
               ) : (
                 ''
               ),
@@ -411,17 +415,9 @@ export function WebhookDeliveries() {
       <Button icon={<UnorderedListOutlined />} onClick={() => setShow(true)} data-testid="open-deliveries">
         {t('Deliveries')}
       </Button>
-      <Button
-        icon={<SendOutlined />}
-        onClick={() => setTesting(true)}
-        disabled={!workflow.enabled}
-        data-testid="open-test-request"
-      >
+      <Button icon={<SendOutlined />} onClick={() => setTesting(true)} data-testid="open-test-request">
         {t('Send a test request')}
       </Button>
-      {!workflow.enabled ? (
-        <Typography.Text type="secondary">{t('Enable the workflow to receive requests.')}</Typography.Text>
-      ) : null}
       {show && (
         <Drawer open width={960} title={t('Deliveries')} onClose={() => setShow(false)} data-testid="deliveries-drawer">
           <DeliveriesList workflowKey={workflow.key} refreshKey={refreshKey} />

@@ -1,8 +1,8 @@
 import { useField } from '@formily/react';
 import { Alert, Button, Input, Space, Typography } from 'antd';
-import React, { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useT } from '../locale';
-import { parseJson, schemaProblems } from '../utils';
+import { parseJson, sameJson, schemaProblems } from '../utils';
 
 const EXAMPLE = {
   type: 'object',
@@ -37,7 +37,7 @@ export function JsonEditor(props: {
 
   useEffect(() => {
     // A value set from outside (form reset, another version) replaces the text.
-    if (value !== last.current) {
+    if (!sameJson(value, last.current)) {
       last.current = value;
       setText(toText(value));
       setError(null);

@@ -1,9 +1,9 @@
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { WorkflowVariableTextArea } from '@nocobase/plugin-workflow/client';
 import { Button, Input, Space } from 'antd';
-import React, { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useT } from '../locale';
-import { HEADER_NAME_PATTERN } from '../utils';
+import { HEADER_NAME_PATTERN, sameJson } from '../utils';
 
 type Row = { name: string; value: unknown };
 
@@ -36,7 +36,8 @@ export function KeyValueEditor(props: {
   const [rows, setRows] = useState<Row[]>(() => toRows(value));
   const emitted = useRef<unknown>(value);
   useEffect(() => {
-    if (value !== emitted.current) {
+    // Formily hands back copies of what we emitted: compare contents, not identity.
+    if (!sameJson(value, emitted.current)) {
       emitted.current = value;
       setRows(toRows(value));
     }

@@ -1,6 +1,6 @@
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { Button, Input, Space, Typography } from 'antd';
-import React, { useRef } from 'react';
+import { useRef } from 'react';
 import { useT } from '../locale';
 import { SECRET_MASK, secretEntries, secretValue } from '../utils';
 

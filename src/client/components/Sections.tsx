@@ -29,7 +29,7 @@ export function useWorkflowSync(): boolean {
 
 export function ModeSection(props: { mode: 'sync' | 'async'; children?: React.ReactNode }) {
   const sync = useWorkflowSync();
-  return (props.mode === 'sync') === sync ? <>{props.children}</> : null;
+  return (props.mode === 'sync') === sync ? props.children : null;
 }
 
 export function ModeNotice() {

@@ -1,5 +1,4 @@
 import { Select, Tag } from 'antd';
-import React from 'react';
 
 /**
  * A list of short entries (IP addresses, CIDR ranges, origins) typed as tags; entries that `isValid`

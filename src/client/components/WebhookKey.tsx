@@ -2,7 +2,7 @@ import { ReloadOutlined } from '@ant-design/icons';
 import { observer, useForm } from '@formily/react';
 import { useAPIClient } from '@nocobase/client';
 import { Button, Input, Popconfirm, Space, Typography } from 'antd';
-import React, { useEffect } from 'react';
+import { useEffect } from 'react';
 import { useT } from '../locale';
 import { generateKey, webhookUrl } from '../utils';
 

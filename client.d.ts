@@ -1,0 +1,3 @@
+import type { Plugin } from '@nocobase/client';
+declare const PluginWebhookTriggerClient: typeof Plugin;
+export default PluginWebhookTriggerClient;
