@@ -2,17 +2,17 @@ import { ReloadOutlined } from '@ant-design/icons';
 import { observer, useForm } from '@formily/react';
 import { useAPIClient } from '@nocobase/client';
 import { Button, Input, Popconfirm, Space, Typography } from 'antd';
-import { useEffect } from 'react';
 import { useT } from '../locale';
 import { generateKey, webhookUrl } from '../utils';
 
-/** The URL key: editable, generated when empty, regenerated on demand (the old URL stops working). */
+/**
+ * The URL key: editable and regenerated on demand (the old URL stops working). The server
+ * generates one when a webhook workflow is saved without a key, so the form never invents one
+ * on load (it would replace the stored key before the stored config has arrived).
+ */
 export function WebhookKey(props: { value?: string; onChange?: (v: string) => void; disabled?: boolean }) {
   const { value, onChange, disabled } = props;
   const t = useT();
-  useEffect(() => {
-    if (!value && !disabled) onChange?.(generateKey());
-  }, [value, disabled, onChange]);
   return (
     <Space.Compact style={{ width: '100%' }}>
       <Input
