@@ -80,7 +80,12 @@ export class PluginWebhookTriggerServer extends Plugin {
         bodyTimeoutMs: Number(process.env.WEBHOOK_BODY_TIMEOUT_MS ?? 15_000),
         log: (message, meta) => this.log.error(message, meta),
       }),
-      { tag: 'webhooks', before: 'bodyParser', after: 'logger' },
+      // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,
+      // CORS, data wrapping, auth or ACL; it has its own delivery log, parser and checks.
+      {
+        tag: 'webhooks',
+        before: ['logger', 'generateReqId', 'audit', 'extractClientIp', 'bodyParser', 'i18n', 'cors', 'dataWrapping'],
+      },
     );
     this.app.use(
       async (ctx: Context & { action?: { resourceName?: string } }, next: Next) => {
