@@ -47,7 +47,7 @@ export class PluginWebhookTriggerServer extends Plugin {
     const dialect = this.db.options.dialect;
     // SQLite has one writer: sync runs take turns. Others run a few side by side.
     const lane = new Lane(dialect === 'sqlite' ? 1 : Number(process.env.WEBHOOK_SYNC_CONCURRENCY ?? 4));
-    this.inbox = new AsyncInbox(this.db, engine);
+    this.inbox = new AsyncInbox(this.db, engine, () => (this.app as any).snowflakeIdGenerator.generate());
     this.recorder = new DeliveryRecorder(this.db, (error) =>
       this.log.error(`delivery log write failed: ${(error as Error).message}`),
     );

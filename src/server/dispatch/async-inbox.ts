@@ -2,6 +2,7 @@ import type { Database } from '@nocobase/database';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { EXECUTION_STATUS, type WorkflowModel } from '@nocobase/plugin-workflow';
 import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
+import { bulkInsert } from './bulk-insert';
 
 export interface InboxItem {
   workflow: WorkflowModel;
@@ -40,6 +41,8 @@ export class AsyncInbox {
   constructor(
     private readonly db: Database,
     private readonly engine: PluginWorkflowServer,
+    /** Execution ids: the app's snowflake generator, as the executions collection uses. */
+    private readonly nextId: () => bigint | number | string,
   ) {}
 
   accept(item: InboxItem): Promise<InboxResult> {
@@ -65,30 +68,32 @@ export class AsyncInbox {
     }
   }
 
-  private async insert(batch: Pending[]): Promise<Array<{ id: string | number }>> {
-    const Execution = this.db.getModel('executions');
-    const Delivery = this.db.getModel(DELIVERIES);
-    return this.db.sequelize.transaction(async (transaction) => {
-      const rows = (await Execution.bulkCreate(
-        batch.map((p) => ({
-          workflowId: p.workflow.id,
-          key: p.workflow.key,
-          eventKey: p.eventKey,
-          context: p.context,
-          stack: [],
-          parentExecutionId: null,
-          dispatched: false,
-          status: EXECUTION_STATUS.QUEUEING,
-        })),
-        { transaction },
-      )) as unknown as Array<{ id: string | number }>;
-      for (const [i, p] of batch.entries()) p.delivery.executionId = String(rows[i].id);
-      await Delivery.bulkCreate(
-        batch.map((p) => p.delivery as any),
-        { transaction, hooks: false },
+  private async insert(batch: Pending[]): Promise<Array<{ id: string }>> {
+    const now = new Date();
+    const rows = batch.map((p) => ({
+      id: String(this.nextId()),
+      createdAt: now,
+      updatedAt: now,
+      workflowId: p.workflow.id,
+      key: p.workflow.key,
+      eventKey: p.eventKey,
+      context: p.context,
+      stack: [],
+      parentExecutionId: null,
+      dispatched: false,
+      status: EXECUTION_STATUS.QUEUEING,
+    }));
+    for (const [i, p] of batch.entries()) p.delivery.executionId = rows[i].id;
+    await this.db.sequelize.transaction(async (transaction) => {
+      await bulkInsert(this.db, 'executions', rows, transaction);
+      await bulkInsert(
+        this.db,
+        DELIVERIES,
+        batch.map((p) => p.delivery as unknown as Record<string, unknown>),
+        transaction,
       );
-      return rows;
     });
+    return rows;
   }
 
   private async commit(batch: Pending[]): Promise<void> {
