@@ -42,13 +42,24 @@ export function databaseOptions(): Record<string, unknown> {
 
 /** A real NocoBase application with the workflow engine and this plugin, ACL on. */
 export async function createApplication() {
+  const appKeyGiven = Boolean(process.env.APP_KEY);
   prepareEnvironment();
   const { Application } = await import('@nocobase/server');
-  return new Application({
+  // Several processes on one database: cache, pub/sub and worker ids on Redis (scripts/cluster.ts).
+  const { clusterFromEnv } = await import('./cluster');
+  const cluster = await clusterFromEnv('main');
+  const app = new Application({
     name: 'main',
     database: databaseOptions() as any,
     resourcer: { prefix: '/api' },
     acl: true,
     plugins: appPlugins(),
+    ...cluster?.options,
   });
+  if (cluster) {
+    cluster.attach(app);
+    console.log(`Cluster settings: ${cluster.summary}`);
+    if (!appKeyGiven) console.warn('Cluster: set the same APP_KEY in every process, or sign-ins will not carry over');
+  }
+  return app;
 }
