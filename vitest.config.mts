@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
+// SQLite waits for its lock in libuv's thread pool (4 threads by default): the forked test
+// workers inherit a larger one.
+process.env.UV_THREADPOOL_SIZE ??= '64';
+
 export default defineConfig({
   resolve: {
     // The package's ESM entry pulls in browser tooling; tests need only its server half (CommonJS).

@@ -47,7 +47,11 @@ export async function ensureDemoOverHttp(origin: string, account: string, passwo
     return body.data;
   };
   const { token } = await call('auth:signIn', { account, password });
-  const existing = await call(`workflows:list?paginate=false&filter=${encodeURIComponent('{"type":"webhook"}')}`, undefined, token);
+  const existing = await call(
+    `workflows:list?paginate=false&filter=${encodeURIComponent('{"type":"webhook"}')}`,
+    undefined,
+    token,
+  );
   if (existing.some((w: any) => w.config?.key === DEMO_KEY)) return;
   const workflow = await call('workflows:create', DEMO_WORKFLOW, token);
   await call(`workflows/${workflow.id}/nodes:create`, DEMO_NODE, token);

@@ -10,6 +10,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 app="${E2E_APP_DIR:-$root/e2e/.app}"
 port="${APP_PORT:-13000}"
 export E2E_APP_DIR="$app" E2E_APP_PORT="$port"
+# SQLite waits for its lock in libuv's thread pool (4 threads by default): leave room.
+export UV_THREADPOOL_SIZE="${UV_THREADPOOL_SIZE:-64}"
 
 bash "$root/e2e/setup-app.sh"
 cd "$root"

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApplication } from './app';
 import { answerClientErrorsAsJson } from './client-error';
 import { DEMO_KEY, ensureDemoWorkflow } from './demo';
@@ -37,6 +38,26 @@ async function main() {
       '',
     ].join('\n'),
   );
+
+  // Diagnostics (the soak reads them): with WEBHOOK_STATS_MS set, a line of process figures that often.
+  const statsEveryMs = Number(process.env.WEBHOOK_STATS_MS ?? 0);
+  if (statsEveryMs > 0) {
+    // The histogram holds the time between 10 ms timer ticks: the delay is what exceeds 10 ms.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const ms = (ns: number) => Math.max(0, Math.round((ns - 10e6) / 1e4) / 100);
+    setInterval(() => {
+      const memory = process.memoryUsage();
+      const stats = {
+        rssMb: Math.round(memory.rss / 1048576),
+        heapMb: Math.round(memory.heapUsed / 1048576),
+        loopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+        activeResources: process.getActiveResourcesInfo().length,
+      };
+      console.log(`STATS ${JSON.stringify(stats)}`);
+      loopDelay.reset();
+    }, statsEveryMs).unref();
+  }
 
   let stopping = false;
   const stop = async () => {

@@ -28,7 +28,11 @@ export class WebhookError extends Error {
     message: string,
     readonly extra: { details?: unknown; headers?: Record<string, string> } = {},
   ) {
+    // An answer, not a bug: no stack trace (recording one cost a sixth of a rejection's time).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'WebhookError';
     this.status = ERROR_STATUS[code];
   }
