@@ -76,7 +76,8 @@ export class PluginWebhookTriggerServer extends Plugin {
         counter: () => this.rateCounter(),
         uploadDir: (deliveryId) => storagePathJoin('uploads', 'webhooks', deliveryId),
         accepting: () => this.accepting,
-        logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 64 * 1024),
+        // 32 KiB: its base64 form still fits MySQL/MariaDB's TEXT (65,535 bytes).
+        logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 32 * 1024),
         bodyTimeoutMs: Number(process.env.WEBHOOK_BODY_TIMEOUT_MS ?? 15_000),
         log: (message, meta) => this.log.error(message, meta),
       }),

@@ -89,10 +89,15 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
 
   // Written before the run: a process that dies mid-run leaves the row, later marked CUT_OFF.
   row.expectedBy = new Date(started + config.timeoutMs + CUT_OFF_GRACE_MS);
-  await deps.recorder.recordNow(row);
+  // A log that cannot be written must not cost the delivery: it runs, and the row is tried again
+  // (without the cut-off evidence) once the answer is known.
+  let logged = true;
+  await deps.recorder.recordNow(row).catch(() => {
+    logged = false;
+  });
   const finish = (values: Partial<DeliveryRow>) => {
     Object.assign(row, values);
-    deps.recorder.update(row.id, values);
+    if (logged) deps.recorder.update(row.id, values);
   };
   let answer: HttpAnswer;
   const failure: Partial<DeliveryRow> = {};
@@ -134,6 +139,7 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
     executionId: row.executionId,
     response: row.idempotencyKey && isFinal(answer) ? answer : null,
   });
+  if (!logged) deps.recorder.record({ ...row, body: null, bodyTruncated: row.bodyBytes > 0 });
   return answer;
 }
 
