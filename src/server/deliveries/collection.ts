@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CollectionOptions } from '@nocobase/database';
 
 export const DELIVERIES = 'webhookDeliveries';
@@ -69,4 +70,30 @@ export interface DeliveryRow {
   response: { status: number; headers?: Record<string, string>; body?: unknown } | null;
   replayOf: string | null;
   expectedBy: Date | null;
+}
+
+/** A fresh row: a new delivery id, now, and every other field empty, with `values` on top. */
+export function newDeliveryRow(
+  values: Partial<DeliveryRow> & Pick<DeliveryRow, 'key' | 'method' | 'path' | 'ip'>,
+): DeliveryRow {
+  return {
+    id: randomUUID(),
+    createdAt: new Date(),
+    workflowId: null,
+    workflowKey: null,
+    status: null,
+    errorCode: null,
+    errorMessage: null,
+    durationMs: null,
+    executionId: null,
+    headers: {},
+    body: null,
+    bodyTruncated: false,
+    bodyBytes: 0,
+    idempotencyKey: null,
+    response: null,
+    replayOf: null,
+    expectedBy: null,
+    ...values,
+  };
 }

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Database } from '@nocobase/database';
-import { DELIVERIES, type DeliveryRow } from './collection';
+import { DELIVERIES, type DeliveryRow, newDeliveryRow } from './collection';
 
 const MAX_BATCH = 500;
 
@@ -66,32 +65,19 @@ export class DeliveryRecorder {
     if (this.suppressed === 0) return;
     const count = this.suppressed;
     this.suppressed = 0;
-    this.record({
-      id: randomUUID(),
-      createdAt: at,
-      workflowId: null,
-      workflowKey: null,
-      key: '*',
-      method: '*',
-      path: '*',
-      ip: '*',
-      status: null,
-      errorCode: 'LOG_SUPPRESSED',
-      errorMessage: `${count} further rejected requests in one second were counted but not logged one by one`,
-      durationMs: null,
-      executionId: null,
-      headers: {},
-      body: null,
-      bodyTruncated: false,
-      bodyBytes: 0,
-      idempotencyKey: null,
-      response: null,
-      replayOf: null,
-      expectedBy: null,
-    });
+    this.record(
+      newDeliveryRow({
+        createdAt: at,
+        key: '*',
+        method: '*',
+        path: '*',
+        ip: '*',
+        errorCode: 'LOG_SUPPRESSED',
+        errorMessage: `${count} further rejected requests in one second were counted but not logged one by one`,
+      }),
+    );
   }
 
-  /** Sets fields of a row once it is written (e.g. the execution of a sync run that timed out). */
   /** Sets fields of a written row (batched; later values for the same row win). */
   update(id: string, values: Partial<DeliveryRow>): void {
     this.updates.set(id, { ...this.updates.get(id), ...values });

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import type { DeliveryRow } from '../deliveries/collection';
+import { type DeliveryRow, newDeliveryRow } from '../deliveries/collection';
 import type { DeliveryRecorder } from '../deliveries/recorder';
 import { bodyForLog, redactHeaders } from '../deliveries/redact';
 import { type DispatchDeps, dispatchDelivery, errorAnswer } from '../dispatch/dispatch';
@@ -60,29 +59,12 @@ function send(ctx: Context, answer: HttpAnswer): void {
 }
 
 function newRow(ctx: Context): DeliveryRow {
-  return {
-    id: randomUUID(),
-    createdAt: new Date(),
-    workflowId: null,
-    workflowKey: null,
+  return newDeliveryRow({
     key: '',
     method: ctx.method.toUpperCase(),
     path: ctx.url.slice(0, 2048),
     ip: ctx.req.socket.remoteAddress ?? '',
-    status: null,
-    errorCode: null,
-    errorMessage: null,
-    durationMs: null,
-    executionId: null,
-    headers: {},
-    body: null,
-    bodyTruncated: false,
-    bodyBytes: 0,
-    idempotencyKey: null,
-    response: null,
-    replayOf: null,
-    expectedBy: null,
-  };
+  });
 }
 
 /**
