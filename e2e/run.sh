@@ -12,22 +12,11 @@ export E2E_BASE_URL="http://127.0.0.1:$port"
 
 bash "$here/setup-app.sh"
 
-echo "[e2e] building and packing the plugin"
-cd "$root"
-npm run build --silent
-rm -rf "$here/.pack" && mkdir -p "$here/.pack"
-npm pack --ignore-scripts --silent --pack-destination "$here/.pack" >/dev/null
-tarball="$(ls "$here"/.pack/*.tgz)"
-
-cd "$app"
-nb() { npx --no-install nocobase-v1 "$@"; }
 log="$here/.app-run.log"
 : > "$log"
-echo "[e2e] fresh database, then pm add $(basename "$tarball")"
-nb install -f >>"$log" 2>&1
-rm -rf storage/plugins/nocobase-plugin-webhook-trigger node_modules/nocobase-plugin-webhook-trigger
-nb pm add "$tarball" >>"$log" 2>&1
-nb pm enable nocobase-plugin-webhook-trigger >>"$log" 2>&1
+echo "[e2e] building and packing the plugin, fresh database, then pm add"
+bash "$here/install-plugin.sh" "$log" --fresh-database
+cd "$app"
 
 echo "[e2e] starting NocoBase on port $port"
 APP_LAUNCH_MODE=node APP_PORT="$port" setsid npx --no-install nocobase-v1 start >>"$log" 2>&1 &

@@ -14,23 +14,12 @@ export E2E_APP_DIR="$app" E2E_APP_PORT="$port"
 export UV_THREADPOOL_SIZE="${UV_THREADPOOL_SIZE:-64}"
 
 bash "$root/e2e/setup-app.sh"
-cd "$root"
-npm run build --silent
-rm -rf "$root/e2e/.pack" && mkdir -p "$root/e2e/.pack"
-npm pack --ignore-scripts --silent --pack-destination "$root/e2e/.pack" >/dev/null
-tarball="$(ls "$root"/e2e/.pack/*.tgz)"
-
-cd "$app"
-nb() { npx --no-install nocobase-v1 "$@"; }
 log="$root/e2e/.app-serve.log"
 : > "$log"
+bash "$root/e2e/install-plugin.sh" "$log"
+cd "$app"
 email="${INIT_ROOT_EMAIL:-$(sed -n 's/^INIT_ROOT_EMAIL=//p' .env)}"
 password="${INIT_ROOT_PASSWORD:-$(sed -n 's/^INIT_ROOT_PASSWORD=//p' .env)}"
-# A database named by DB_* that is not installed yet gets installed first.
-nb install >>"$log" 2>&1 || true
-rm -rf storage/plugins/nocobase-plugin-webhook-trigger node_modules/nocobase-plugin-webhook-trigger
-nb pm add "$tarball" >>"$log" 2>&1
-nb pm enable nocobase-plugin-webhook-trigger >>"$log" 2>&1
 (
   origin="http://127.0.0.1:$port"
   for _ in $(seq 1 180); do
