@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createScratchDatabase, serverFromEnv } from '../../scripts/scratch-database';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mariadb' | 'mysql';
 
@@ -27,47 +27,11 @@ export async function freshDatabase(): Promise<{ options: DatabaseOptions; drop:
     const dir = mkdtempSync(path.join(os.tmpdir(), 'webhook-test-'));
     return { options: { dialect, storage: path.join(dir, 'db.sqlite'), logging: false }, drop: async () => {} };
   }
-  const name = `wh_${randomBytes(5).toString('hex')}`;
-  const base = {
-    host: process.env.DB_HOST ?? '127.0.0.1',
-    port: Number(process.env.DB_PORT ?? (dialect === 'postgres' ? 5432 : 3306)),
-    username: process.env.DB_USER ?? (dialect === 'postgres' ? 'postgres' : 'root'),
-    password: process.env.DB_PASSWORD ?? '',
-  };
-  if (dialect === 'postgres') {
-    const { Client } = await import('pg');
-    const admin = async (sql: string) => {
-      const client = new Client({ ...base, user: base.username, database: 'postgres' });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
-    await admin(`CREATE DATABASE ${name}`);
-    return {
-      options: { dialect, ...base, database: name, logging: false },
-      drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    };
-  }
-  const mysql = await import('mysql2/promise');
-  const admin = async (sql: string) => {
-    const conn = await mysql.createConnection({
-      host: base.host,
-      port: base.port,
-      user: base.username,
-      password: base.password,
-    });
-    try {
-      await conn.query(sql);
-    } finally {
-      await conn.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const server = serverFromEnv(dialect);
+  const scratch = await createScratchDatabase(server, 'wh');
+  const { host, port, user: username, password } = server;
   return {
-    options: { dialect, ...base, database: name, logging: false },
-    drop: () => admin(`DROP DATABASE IF EXISTS ${name}`),
+    options: { dialect, host, port, username, password, database: scratch.name, logging: false },
+    drop: scratch.drop,
   };
 }
