@@ -156,7 +156,8 @@ describe('/api/webhooks/:key', () => {
       expect(res.body.data).toEqual({ title: 'report' });
       expect(res.body.files).toHaveLength(1);
       const [file] = res.body.files;
-      expect(file).toMatchObject({ field: 'upload', filename: 'hello.txt', mimeType: 'text/plain', size: 10 });
+      expect(file).toMatchObject({ field: 'upload', name: 'hello.txt', type: 'text/plain', size: 10 });
+      expect(file).toMatchObject({ filename: 'hello.txt', mimeType: 'text/plain' });
       expect(readFileSync(file.path, 'utf8')).toBe('hello file');
     });
     it('a multipart body without its boundary is 400', async () => {

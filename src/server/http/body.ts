@@ -15,13 +15,21 @@ import { WebhookError } from './errors';
 export const MAX_DEPTH = 64;
 const MAX_PARTS = 1000;
 
+/** One upload in `$context.files`: SPEC.md's name, type, size and where to read it. */
 export interface UploadedFile {
   field: string;
+  /** SPEC.md's `name` and `type`; `filename` and `mimeType` say the same, as busboy names them. */
+  name: string;
+  type: string;
   filename: string;
   mimeType: string;
   size: number;
   /** Absolute path of the stored copy on the server. */
   path: string;
+}
+
+function uploadedFile(field: string, filename: string, mimeType: string, size: number, target: string): UploadedFile {
+  return { field, name: filename, type: mimeType, filename, mimeType, size, path: target };
 }
 
 export interface ParsedBody {
@@ -189,7 +197,7 @@ async function parseMultipart(
       .replace(/[^\w.-]/g, '_')
       .slice(-100);
     const target = path.join(uploadDir, `${index}-${safeName}`);
-    const file: UploadedFile = { field, filename: info.filename ?? '', mimeType: info.mimeType, size: 0, path: target };
+    const file = uploadedFile(field, info.filename ?? '', info.mimeType, 0, target);
     files.push(file);
     mkdirSync(uploadDir, { recursive: true });
     writes.push(pipeline(stream, createWriteStream(target)));
@@ -249,15 +257,7 @@ export async function parseBody(
       await fs.writeFile(target, raw);
       return {
         data: null,
-        files: [
-          {
-            field: 'body',
-            filename: 'body.bin',
-            mimeType: mediaType ?? 'application/octet-stream',
-            size: raw.length,
-            path: target,
-          },
-        ],
+        files: [uploadedFile('body', 'body.bin', mediaType ?? 'application/octet-stream', raw.length, target)],
       };
     }
     case 'unknown': {
