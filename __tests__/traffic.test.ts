@@ -1,10 +1,13 @@
+import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthFailureBudget } from '../src/server/http/auth-failure-budget';
+import { PluginWebhookTriggerServer } from '../src/server/plugin';
 import { createTestApp, type TestApp } from './helpers/app';
 import { expectError } from './helpers/http';
 import { createWebhookWorkflow, waitForExecutions } from './helpers/workflows';
 
-// SPEC.md `rateLimit`, `cors` and `idempotencyHeader`.
-describe('rate limit, CORS and idempotency', () => {
+// SPEC.md `rateLimit`, `cors` and `idempotencyHeader`; the budget for failed authentication.
+describe('rate limit, CORS, idempotency and the failed-authentication budget', () => {
   let t: TestApp;
   let origin: string;
   const post = (key: string) => t.app.agent().post(`/api/webhooks/${key}`);
@@ -147,6 +150,54 @@ describe('rate limit, CORS and idempotency', () => {
       await post('idem-none').send({});
       await post('idem-none').send({});
       expect(await t.app.db.getRepository('executions').count({ filter: { key: wf.key } })).toBe(2);
+    });
+  });
+
+  describe('failed-authentication budget', () => {
+    const HOLD_MS = 2500;
+    let budget: AuthFailureBudget;
+    beforeAll(async () => {
+      budget = (t.app.pm.get(PluginWebhookTriggerServer) as PluginWebhookTriggerServer).authFailures;
+      budget.configure({ perSecond: 3, delayMs: HOLD_MS });
+      await createWebhookWorkflow(t.app, {
+        sync: true,
+        config: { key: 'guarded', verification: { type: 'github', secret: 'guarded-secret' } },
+        nodes: [{ type: 'output', config: { value: 'ok' } }],
+      });
+    });
+    afterAll(() => budget.configure({ perSecond: 20, delayMs: 1000 }));
+
+    it('holds 401s past the per-source budget; a valid request from the same source is answered meanwhile', async () => {
+      const body = JSON.stringify({ action: 'opened' });
+      const send = (signature: string) =>
+        fetch(`${origin}/api/webhooks/guarded`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signature },
+          body,
+        });
+      const finished: string[] = [];
+      const started = Date.now();
+      const forged = Array.from({ length: 10 }, (_, i) =>
+        send(`sha256=${'0'.repeat(64)}`).then(async (res) => {
+          finished.push(`forged ${i}`);
+          return { status: res.status, json: (await res.json()) as any, ms: Date.now() - started };
+        }),
+      );
+      // Once the forged ones are in, a valid request: never held, answered before the held 401s.
+      await new Promise((r) => setTimeout(r, 300));
+      const valid = await send(await sign('guarded-secret', body));
+      finished.push('valid');
+      expect(valid.status).toBe(200);
+      expect(await valid.json()).toBe('ok');
+      const answers = await Promise.all(forged);
+      for (const a of answers) {
+        expect(a.status).toBe(401);
+        expect(a.json.error.code).toBe('SIGNATURE_INVALID');
+      }
+      // At most 3 a second go out at once (6 if the ten straddle a second); the rest were held.
+      const held = answers.filter((a) => a.ms >= HOLD_MS);
+      expect(held.length).toBeGreaterThanOrEqual(4);
+      expect(finished.indexOf('valid')).toBeLessThan(finished.length - held.length);
     });
   });
 });

@@ -11,6 +11,7 @@ import { AsyncInbox } from './dispatch/async-inbox';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Lane } from './dispatch/lane';
 import type { HttpAnswer } from './dispatch/sync';
+import { AuthFailureBudget } from './http/auth-failure-budget';
 import { Idempotency } from './http/idempotency';
 import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
@@ -30,6 +31,7 @@ export class PluginWebhookTriggerServer extends Plugin {
   readonly index = new KeyIndex();
   inbox!: AsyncInbox;
   recorder!: DeliveryRecorder;
+  readonly authFailures = AuthFailureBudget.fromEnv();
   private accepting = false;
   private counter: Counter | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -79,6 +81,7 @@ export class PluginWebhookTriggerServer extends Plugin {
         // 32 KiB: its base64 form still fits MySQL/MariaDB's TEXT (65,535 bytes).
         logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 32 * 1024),
         bodyTimeoutMs: Number(process.env.WEBHOOK_BODY_TIMEOUT_MS ?? 15_000),
+        authFailures: this.authFailures,
         log: (message, meta) => this.log.error(message, meta),
       }),
       // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,

@@ -45,8 +45,9 @@ export class DeliveryRecorder {
    * Logs a rejected request. A flood of rejected requests (forged signatures, unknown keys)
    * must not turn into a flood of writes that slows accepted traffic: past the per-second
    * budget they are counted, and one row per second says how many were not logged one by one.
+   * `complete` fills the row's costlier fields (redacted headers, body), only when it is written.
    */
-  recordRejected(row: DeliveryRow): void {
+  recordRejected(row: DeliveryRow, complete?: () => void): void {
     const second = Math.floor(Date.now() / 1000);
     if (second !== this.second) {
       this.flushSuppressed(row.createdAt);
@@ -54,6 +55,7 @@ export class DeliveryRecorder {
       this.rejectedThisSecond = 0;
     }
     if (++this.rejectedThisSecond <= this.rejectedPerSecond) {
+      complete?.();
       this.record(row);
     } else {
       if (this.suppressed === 0) setTimeout(() => this.flushSuppressed(new Date()), 1100).unref();

@@ -6,6 +6,7 @@ import { type DispatchDeps, dispatchDelivery, errorAnswer } from '../dispatch/di
 import type { HttpAnswer } from '../dispatch/sync';
 import type { IndexEntry, KeyIndex } from '../key-index';
 import { verifyRequest } from '../verify';
+import type { AuthFailureBudget } from './auth-failure-budget';
 import { parseBody, readRawBody } from './body';
 import { compileIpList, type IpMatcher, resolveClientIp } from './client-ip';
 import { answerPreflight, applyCors } from './cors';
@@ -24,6 +25,7 @@ export interface RouteDeps extends DispatchDeps {
   accepting: () => boolean;
   logBodyBytes: number;
   bodyTimeoutMs: number;
+  authFailures: AuthFailureBudget;
   log: (message: string, meta?: object) => void;
 }
 
@@ -58,6 +60,19 @@ function send(ctx: Context, answer: HttpAnswer): void {
   }
 }
 
+/** What the log row is made of, kept raw until the row is known to be written. */
+interface LogSource {
+  /** Headers redacted besides the usual ones: the one the webhook's verification names. */
+  sensitiveHeaders: string[];
+  raw: Buffer | null;
+}
+
+/** Fills the row's redacted headers and body: only for rows that are written (not a suppressed flood). */
+function completeRow(ctx: Context, row: DeliveryRow, source: LogSource, logBodyBytes: number): void {
+  row.headers = redactHeaders(ctx.req.headers, source.sensitiveHeaders);
+  Object.assign(row, bodyForLog(source.raw, logBodyBytes));
+}
+
 function newRow(ctx: Context): DeliveryRow {
   return newDeliveryRow({
     key: '',
@@ -79,9 +94,10 @@ export function createWebhookRoute(deps: RouteDeps) {
   return async function webhookRoute(ctx: Context, next: Next): Promise<void> {
     if (!ctx.path.startsWith(base)) return next();
     const row = newRow(ctx);
+    const source: LogSource = { sensitiveHeaders: [], raw: null };
     let answer: HttpAnswer | null;
     try {
-      answer = await handle(ctx, deps, row);
+      answer = await handle(ctx, deps, row, source);
     } catch (error) {
       const known =
         error instanceof WebhookError
@@ -93,14 +109,17 @@ export function createWebhookRoute(deps: RouteDeps) {
       row.errorMessage = known.message;
       row.status = answer.status;
       row.durationMs = Date.now() - row.createdAt.getTime();
-      deps.recorder.recordRejected(row);
+      deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
+      const penalty = deps.authFailures.penalty(known.code, row.ip);
+      if (penalty.close) ctx.set('Connection', 'close');
+      await deps.authFailures.hold(penalty);
     }
     if (answer) send(ctx, answer);
   };
 }
 
 /** Returns the answer (null when already sent, e.g. a preflight); the row is recorded by then. */
-async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow): Promise<HttpAnswer | null> {
+async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): Promise<HttpAnswer | null> {
   const rest = ctx.path.slice(deps.base.length);
   const slash = rest.indexOf('/');
   row.key = (slash === -1 ? rest : rest.slice(0, slash)).slice(0, 128);
@@ -111,8 +130,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow): Promise<
   const { config, workflow } = entry;
   row.workflowId = workflow.id;
   row.workflowKey = workflow.key;
-  const verificationHeader = typeof config.verification.header === 'string' ? [config.verification.header] : [];
-  row.headers = redactHeaders(ctx.req.headers, verificationHeader);
+  if (typeof config.verification.header === 'string') source.sensitiveHeaders = [config.verification.header];
 
   let params: Record<string, string> = {};
   if (config.path) {
@@ -129,7 +147,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow): Promise<
 
   if (answerPreflight(ctx, config.cors, config.methods)) {
     row.status = ctx.status;
-    deps.recorder.recordRejected(row);
+    deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
     return null;
   }
   const method = row.method;
@@ -145,7 +163,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow): Promise<
   if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
 
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
-  Object.assign(row, bodyForLog(raw, deps.logBodyBytes));
+  source.raw = raw;
   verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
   const parsed = await parseBody(raw, ctx.req.headers, {
     uploadDir: () => deps.uploadDir(row.id),
@@ -157,6 +175,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow): Promise<
     const value = ctx.get(config.idempotencyHeader);
     if (value) row.idempotencyKey = idempotencyKeyOf(workflow.key, value);
   }
+  completeRow(ctx, row, source, deps.logBodyBytes);
   const context = {
     data: parsed.data,
     headers: { ...ctx.req.headers },
