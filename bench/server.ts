@@ -29,6 +29,7 @@ let server: Server;
 let engine: PluginWorkflowServer;
 let plugin: PluginWebhookTriggerServer;
 const routingIds: string[] = [];
+let authDefaults: ReturnType<PluginWebhookTriggerServer['authFailures']['settings']> | undefined;
 
 function workflowByWebhookKey(key: string) {
   const entry = plugin.index.get(key);
@@ -448,6 +449,12 @@ async function main() {
     middlewareOrder: () => ({ order: orderOf((app as any).middleware._items), natural: naturalOrder() }),
     profileStart,
     profileStop,
+    /** The per-source budget for failed authentication: on (the app's settings) or off. */
+    authBudget: (args: { on: boolean }) => {
+      authDefaults ??= plugin.authFailures.settings();
+      plugin.authFailures.configure(args.on ? authDefaults : { perSecond: 0 });
+      return plugin.authFailures.settings();
+    },
     stop: () => {
       setImmediate(() => stop(0));
       return true;

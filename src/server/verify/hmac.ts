@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { WebhookError } from '../http/errors';
 import { getHeader } from './headers';
-import { matchesAnySecret } from './secrets';
+import { matchesAnySignature } from './secrets';
 import type { VerificationConfig } from './types';
 
 export const ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
@@ -35,9 +35,8 @@ export function verifyHmacHeader(headers: IncomingHttpHeaders, raw: Buffer, opti
   if (!value.toLowerCase().startsWith(prefix.toLowerCase())) {
     throw signatureInvalid(`${header} header must start with "${prefix}"`);
   }
-  const signature = value.slice(prefix.length).trim();
-  const provided = encoding === 'hex' ? signature.toLowerCase() : signature;
-  if (!matchesAnySecret(options.secret, [provided], (secret) => hmac(algorithm, secret, raw).toString(encoding))) {
+  const provided = value.slice(prefix.length).trim();
+  if (!matchesAnySignature(options.secret, [provided], encoding, (secret) => hmac(algorithm, secret, raw))) {
     throw signatureInvalid(`${header} signature does not match the request body`);
   }
 }

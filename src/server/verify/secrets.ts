@@ -1,4 +1,4 @@
-import { safeEqual } from './compare';
+import { decodeSignature, digestsEqual, safeEqual } from './compare';
 
 /** A secret field holds one secret or, while rotating, several: a non-empty string or a non-empty list of them. */
 export function isSecretValue(value: unknown): value is string | string[] {
@@ -12,17 +12,25 @@ export function secretList(value: unknown): string[] {
   return list.filter((s): s is string => typeof s === 'string' && s !== '');
 }
 
+/** Rotation, for tokens and passwords: true when any secret of `value` equals any `provided` value. */
+export function matchesAnySecret(value: unknown, provided: readonly string[]): boolean {
+  return secretList(value).some((secret) => provided.some((candidate) => safeEqual(candidate, secret)));
+}
+
 /**
- * Rotation: true when any secret of `value`, turned into its expected form by `expected`
- * (the secret itself, or a signature made with it), equals any of the `provided` values.
+ * Rotation, for signatures: true when any `provided` signature (hex or base64 text) equals the
+ * digest that `sign` makes with any secret of `value`. Digests are compared as bytes, in constant time.
  */
-export function matchesAnySecret(
+export function matchesAnySignature(
   value: unknown,
   provided: readonly string[],
-  expected: (secret: string) => string = (secret) => secret,
+  encoding: 'hex' | 'base64',
+  sign: (secret: string) => Buffer,
 ): boolean {
+  const decoded = provided.map((p) => decodeSignature(p, encoding)).filter((d): d is Buffer => d !== null);
+  if (decoded.length === 0) return false;
   return secretList(value).some((secret) => {
-    const want = expected(secret);
-    return provided.some((candidate) => safeEqual(candidate, want));
+    const want = sign(secret);
+    return decoded.some((candidate) => digestsEqual(candidate, want));
   });
 }

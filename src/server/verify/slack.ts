@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { matchesAnySecret } from './secrets';
+import { matchesAnySignature } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
 import type { VerificationConfig } from './types';
 
@@ -18,10 +18,8 @@ export function verifySlack(
   const timestamp = parseTimestamp(ts);
   if (timestamp === undefined) throw signatureInvalid('Missing or malformed X-Slack-Request-Timestamp header');
   if (!signature.startsWith('v0=')) throw signatureInvalid('X-Slack-Signature header must start with "v0="');
-  const provided = signature.slice(3).toLowerCase();
-  if (
-    !matchesAnySecret(config.secret, [provided], (secret) => hmac('sha256', secret, `v0:${ts}:`, raw).toString('hex'))
-  ) {
+  const provided = signature.slice(3);
+  if (!matchesAnySignature(config.secret, [provided], 'hex', (secret) => hmac('sha256', secret, `v0:${ts}:`, raw))) {
     throw signatureInvalid('X-Slack-Signature does not match the request body');
   }
   checkTimestamp(timestamp, nowSeconds, toleranceOf(config));

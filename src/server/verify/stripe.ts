@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { matchesAnySecret } from './secrets';
+import { matchesAnySignature } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
 import type { VerificationConfig } from './types';
 
@@ -25,13 +25,13 @@ export function verifyStripe(
     const key = item.slice(0, at).trim();
     const part = item.slice(at + 1).trim();
     if (key === 't') t ??= part;
-    else if (key === 'v1') signatures.push(part.toLowerCase());
+    else if (key === 'v1') signatures.push(part);
   }
   const timestamp = parseTimestamp(t);
   if (timestamp === undefined || signatures.length === 0) {
     throw signatureInvalid('Stripe-Signature header needs a timestamp t= and at least one v1= signature');
   }
-  if (!matchesAnySecret(config.secret, signatures, (secret) => hmac('sha256', secret, `${t}.`, raw).toString('hex'))) {
+  if (!matchesAnySignature(config.secret, signatures, 'hex', (secret) => hmac('sha256', secret, `${t}.`, raw))) {
     throw signatureInvalid('Stripe-Signature does not match the request body');
   }
   checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
