@@ -46,21 +46,22 @@ export async function readRawBody(req: IncomingMessage, limit: number, timeoutMs
   if (declared !== undefined && Number(declared) > limit) {
     throw new WebhookError('PAYLOAD_TOO_LARGE', `Body is larger than the limit of ${limit} bytes`);
   }
-  let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
-      getRawBody(req, { limit, length: declared }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          req.pause();
-          reject(
-            new WebhookError('REQUEST_TIMEOUT', `Body did not arrive within ${timeoutMs} ms`, {
-              headers: { Connection: 'close' },
-            }),
-          );
-        }, timeoutMs);
-      }),
-    ]);
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        req.pause();
+        reject(
+          new WebhookError('REQUEST_TIMEOUT', `Body did not arrive within ${timeoutMs} ms`, {
+            headers: { Connection: 'close' },
+          }),
+        );
+      }, timeoutMs);
+      getRawBody(req, { limit, length: declared }, (error, body) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(body);
+      });
+    });
   } catch (error) {
     if (error instanceof WebhookError) throw error;
     const type = (error as { type?: string }).type;
@@ -71,8 +72,6 @@ export async function readRawBody(req: IncomingMessage, limit: number, timeoutMs
       throw new WebhookError('INVALID_BODY', 'Body length does not match Content-Length');
     }
     throw new WebhookError('INVALID_BODY', `Body could not be read: ${(error as Error).message}`);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
