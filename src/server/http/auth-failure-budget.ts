@@ -47,6 +47,11 @@ export class AuthFailureBudget {
     });
   }
 
+  /** The budget in force. */
+  settings(): AuthFailureBudgetOptions {
+    return { ...this.options };
+  }
+
   /** Changes the budget at run time (the benchmark measures the bare rejection cost with it off). */
   configure(options: Partial<AuthFailureBudgetOptions>): void {
     Object.assign(this.options, options);
