@@ -47,8 +47,8 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.db.on('workflows.beforeSave', (instance: any, options: any) => beforeWorkflowSave(this.db, instance, options));
 
     const dialect = this.db.options.dialect;
-    // SQLite has one writer: sync runs take turns. Others run a few side by side.
-    const lane = new Lane(dialect === 'sqlite' ? 1 : Number(process.env.WEBHOOK_SYNC_CONCURRENCY ?? 4));
+    // Sync runs side by side, at most this many at once.
+    const lane = new Lane(Number(process.env.WEBHOOK_SYNC_CONCURRENCY ?? (dialect === 'sqlite' ? 1 : 4)));
     this.inbox = new AsyncInbox(this.db, engine, () => (this.app as any).snowflakeIdGenerator.generate());
     this.recorder = new DeliveryRecorder(this.db, (error) =>
       this.log.error(`delivery log write failed: ${(error as Error).message}`),
