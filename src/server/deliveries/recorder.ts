@@ -1,22 +1,22 @@
 import type { Database } from '@nocobase/database';
+import { bulkInsert } from '../dispatch/bulk-insert';
 import { DELIVERIES, type DeliveryRow, newDeliveryRow } from './collection';
 
 const MAX_BATCH = 500;
 
-interface Queued {
-  row: DeliveryRow;
-  written?: { resolve: () => void; reject: (error: unknown) => void };
-}
-
 /**
  * Writes delivery-log rows in batches (one INSERT for all rows that arrive together, and the
- * updates that arrive together in one transaction), off the request's path. Async deliveries
- * are not written here: their row is committed with the queued execution (see AsyncInbox).
+ * updates that arrive together in one transaction), off the request's path. A batch starts
+ * `flushDelayMs` after its first row, so that rows of concurrent requests share one commit (on
+ * SQLite each commit is a disk flush that holds the one writer); rows that arrive while a batch
+ * is written go in the next one at once. Async deliveries are not written here: their row is
+ * committed with the queued execution (see AsyncInbox).
  */
 export class DeliveryRecorder {
-  private queue: Queued[] = [];
+  private queue: DeliveryRow[] = [];
   private updates = new Map<string, Partial<DeliveryRow>>();
   private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private second = 0;
   private rejectedThisSecond = 0;
   private suppressed = 0;
@@ -26,19 +26,29 @@ export class DeliveryRecorder {
     private readonly onError: (error: unknown) => void,
     /** Rejected requests logged one by one per second; past it a flood is summed up in one row. */
     private readonly rejectedPerSecond = Number(process.env.WEBHOOK_LOG_REJECTED_PER_SECOND ?? 200),
+    private readonly flushDelayMs = Number(process.env.WEBHOOK_LOG_FLUSH_MS ?? 50),
   ) {}
 
   record(row: DeliveryRow): void {
-    this.queue.push({ row });
-    if (!this.flushing) this.flushing = this.drain();
+    this.queue.push(row);
+    this.schedule();
   }
 
-  /** Writes the row and resolves once it is committed (batched with the others). */
-  recordNow(row: DeliveryRow): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ row, written: { resolve, reject } });
-      if (!this.flushing) this.flushing = this.drain();
-    });
+  private schedule(): void {
+    if (this.flushing || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flushNow();
+    }, this.flushDelayMs);
+    this.timer.unref();
+  }
+
+  private flushNow(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (!this.flushing) this.flushing = this.drain();
   }
 
   /**
@@ -83,17 +93,17 @@ export class DeliveryRecorder {
   /** Sets fields of a written row (batched; later values for the same row win). */
   update(id: string, values: Partial<DeliveryRow>): void {
     this.updates.set(id, { ...this.updates.get(id), ...values });
-    if (!this.flushing) this.flushing = this.drain();
+    this.schedule();
   }
 
+  /** Writes everything recorded so far, now, and resolves once it is committed. */
   async idle(): Promise<void> {
+    if (this.queue.length || this.updates.size) this.flushNow();
     while (this.flushing) await this.flushing;
   }
 
   private async drain(): Promise<void> {
     try {
-      // Let the rows of concurrent requests gather into one statement.
-      await new Promise((resolve) => setImmediate(resolve));
       while (this.queue.length || this.updates.size) {
         if (this.queue.length) await this.write(this.queue.splice(0, MAX_BATCH));
         if (this.updates.size) await this.applyUpdates();
@@ -116,21 +126,16 @@ export class DeliveryRecorder {
     }
   }
 
-  private async write(batch: Queued[]): Promise<void> {
+  private async write(batch: DeliveryRow[]): Promise<void> {
     try {
-      await this.db.getModel(DELIVERIES).bulkCreate(
-        batch.map((q) => q.row as any),
-        { hooks: false },
-      );
-      for (const q of batch) q.written?.resolve();
+      await bulkInsert(this.db, DELIVERIES, batch as unknown as Array<Record<string, unknown>>);
     } catch (error) {
       if (batch.length > 1) {
         // One row the database refuses must not lose the others.
-        for (const q of batch) await this.write([q]);
+        for (const row of batch) await this.write([row]);
         return;
       }
       this.onError(error);
-      batch[0].written?.reject(error);
     }
   }
 }

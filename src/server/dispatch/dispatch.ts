@@ -34,6 +34,8 @@ const isFinal = (answer: HttpAnswer) => answer.status !== 503;
 
 /** How long past its timeout a sync delivery without an answer counts as cut off. */
 const CUT_OFF_GRACE_MS = 30_000;
+/** A sync run still going after this long gets its log row written before its answer. */
+const EARLY_ROW_AFTER_MS = 250;
 
 /**
  * Runs an accepted delivery: sync (run and answer) or async (store, then 202), once per
@@ -87,17 +89,18 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
     return answer;
   }
 
-  // Written before the run: a process that dies mid-run leaves the row, later marked CUT_OFF.
+  // The row is written once, with its answer, when the run ends soon (the common case: one
+  // write per delivery). A longer run gets it written while it runs, so that a process that dies
+  // mid-run leaves the row (later marked CUT_OFF), and completed when the answer is known.
   row.expectedBy = new Date(started + config.timeoutMs + CUT_OFF_GRACE_MS);
-  // A log that cannot be written must not cost the delivery: it runs, and the row is tried again
-  // (without the cut-off evidence) once the answer is known.
-  let logged = true;
-  await deps.recorder.recordNow(row).catch(() => {
-    logged = false;
-  });
+  let written = false;
+  const early = setTimeout(() => {
+    written = true;
+    deps.recorder.record({ ...row });
+  }, EARLY_ROW_AFTER_MS);
   const finish = (values: Partial<DeliveryRow>) => {
     Object.assign(row, values);
-    if (logged) deps.recorder.update(row.id, values);
+    if (written) deps.recorder.update(row.id, values);
   };
   let answer: HttpAnswer;
   const failure: Partial<DeliveryRow> = {};
@@ -128,10 +131,14 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
       failure.errorCode = known.code;
       failure.errorMessage = known.message;
     } else {
-      finish({ status: 503, errorCode: 'UNAVAILABLE', errorMessage: String((error as Error)?.message) });
-      throw error;
+      // Unexpected: answered "retry later", logged, and recorded like any other answer.
+      deps.engine.getLogger(workflow.id).error(`webhook sync run failed: ${(error as Error)?.message}`, { error });
+      answer = errorAnswer(new WebhookError('UNAVAILABLE', 'The webhook could not be processed now; retry later'));
+      failure.errorCode = 'UNAVAILABLE';
+      failure.errorMessage = String((error as Error)?.message);
     }
   }
+  clearTimeout(early);
   finish({
     ...failure,
     status: answer.status,
@@ -139,7 +146,10 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
     executionId: row.executionId,
     response: row.idempotencyKey && isFinal(answer) ? answer : null,
   });
-  if (!logged) deps.recorder.record({ ...row, body: null, bodyTruncated: row.bodyBytes > 0 });
+  if (!written) {
+    written = true;
+    deps.recorder.record(row);
+  }
   return answer;
 }
 
