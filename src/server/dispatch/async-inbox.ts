@@ -37,6 +37,8 @@ const isUniqueViolation = (error: unknown) => (error as { name?: string })?.name
 export class AsyncInbox {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  /** Committed batches still being handed to the engine. */
+  private readonly handing = new Set<Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -52,9 +54,12 @@ export class AsyncInbox {
     });
   }
 
-  /** Resolves once everything accepted so far is committed. */
+  /** Resolves once everything accepted so far is committed and handed to the engine. */
   async idle(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.flushing || this.handing.size) {
+      if (this.flushing) await this.flushing;
+      await Promise.all(this.handing);
+    }
   }
 
   private async drain(): Promise<void> {
@@ -113,7 +118,9 @@ export class AsyncInbox {
       return;
     }
     for (const p of batch) p.resolve('stored');
-    await this.afterCommit(batch, rows);
+    // Not awaited: the next batch's commit need not wait for the engine's queue and counters.
+    const after = this.afterCommit(batch, rows).finally(() => this.handing.delete(after));
+    this.handing.add(after);
   }
 
   /** Hands the committed executions to the engine's queue and counts them in its stats. */
