@@ -1104,7 +1104,7 @@ async function report(ctx: {
     ...(facts.routingSetup
       ? [`Routing setup: ${facts.routingSetup}; ${facts.routingToggle}; ${facts.createOne}.`]
       : []),
-    `errors = responses with another status than the scenario expects + socket errors + timeouts, over all rounds. RSS MB = peak VmRSS of the app process during the run (of the Koa process on its own row). "vs engine" = req/s against the engine's own rate: direct trigger() calls inside the app process on the same sync workflow, the better of 1 and ${CONNECTIONS} in flight.`,
+    `errors = responses with another status than the scenario expects + socket errors + timeouts, over all rounds. RSS MB = peak VmRSS of the app process during the run (of the Koa process on its own row). "vs engine" = req/s against the engine's own rate: direct trigger() calls inside the app process on the same sync workflow, the better of 1 and ${CONNECTIONS} in flight, counting (as autocannon does for the HTTP rows) the runs that ended within the run's duration.`,
     PROFILE_DIR
       ? `CPU profiles of the app process (first round of each scenario) in ${PROFILE_DIR}; profiling slows the app, so these figures are not the reference ones.`
       : '',
