@@ -464,7 +464,7 @@ async function main() {
   facts.authBudget = `${budget.perSecond} failures/s per source, then ${budget.delayMs} ms hold`;
   await app.rpc.call('authBudget', { on: false });
   notes.push(
-    `The per-source budget for failed authentication (${facts.authBudget}) is off in the rejection and routing rows, which measure the cost of a rejection, and on (as shipped) in the flood test, unless the row says otherwise.`,
+    `The per-source budget for failed authentication (${facts.authBudget}) is off in the rejection and routing rows, which measure the cost of a rejection, and on (as shipped) in the flood test, unless the row says otherwise`,
   );
   const { order: fullOrder, natural } = (await app.rpc.call('middlewareOrder')) as {
     order: string[];
@@ -1125,7 +1125,8 @@ async function report(ctx: {
 
   const resultsDir = path.join(__dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const file = process.env.BENCH_RESULTS ?? path.join(resultsDir, 'latest.md');
+  const file =
+    process.env.BENCH_RESULTS ?? path.join(resultsDir, dialect === 'sqlite' ? 'latest.md' : `latest-${dialect}.md`);
   writeFileSync(
     file,
     `# Webhook trigger bench: latest results\n\n${head.join('  \n')}\n\n${main}\n\n## Targets\n\n${targetTable}\n\n## Notes\n\n${extra.map((e) => `- ${e}`).join('\n')}\n\nReproduce: \`npm run bench\` (SQLite), or \`DB_DIALECT=postgres DB_HOST=127.0.0.1 DB_PORT=5432 DB_USER=postgres npm run bench\`. See bench/README.md.\n`,
