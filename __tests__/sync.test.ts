@@ -164,6 +164,56 @@ describe('sync webhooks', () => {
   });
 
   describe('delivery log of sync runs', () => {
+    it('is written once, with its answer, for a run that ends soon', async () => {
+      await createWebhookWorkflow(t.app, {
+        sync: true,
+        config: { key: 'logged-once' },
+        nodes: [{ type: 'output', config: { value: 'quick' } }],
+      });
+      const res = await post('logged-once').send({});
+      expect(res.status).toBe(200);
+      const Deliveries = t.app.db.getRepository('webhookDeliveries');
+      let rows: any[] = [];
+      for (let i = 0; i < 40 && !rows.length; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        rows = await Deliveries.find({ filter: { key: 'logged-once' } });
+      }
+      expect(rows).toHaveLength(1);
+      expect(rows[0].get('status')).toBe(200);
+      expect(rows[0].get('executionId')).toBeTruthy();
+    });
+
+    it('an unexpected failure of the engine answers 503 UNAVAILABLE and is logged once', async () => {
+      await createWebhookWorkflow(t.app, {
+        sync: true,
+        config: { key: 'engine-broken' },
+        nodes: [{ type: 'output', config: { value: 'never' } }],
+      });
+      const trigger = t.engine.trigger;
+      t.engine.trigger = (async () => {
+        throw new Error('the engine broke');
+      }) as typeof trigger;
+      let res: any;
+      try {
+        res = await post('engine-broken').send({});
+      } finally {
+        t.engine.trigger = trigger;
+      }
+      expectError(res, 503, 'UNAVAILABLE');
+      expect(JSON.stringify(res.body)).not.toContain('the engine broke');
+      const Deliveries = t.app.db.getRepository('webhookDeliveries');
+      let rows: any[] = [];
+      for (let i = 0; i < 40 && !rows.length; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        rows = await Deliveries.find({ filter: { key: 'engine-broken' } });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      rows = await Deliveries.find({ filter: { key: 'engine-broken' } });
+      expect(rows).toHaveLength(1);
+      expect(rows[0].get('status')).toBe(503);
+      expect(rows[0].get('errorCode')).toBe('UNAVAILABLE');
+    });
+
     it('is written before the run, so a crash mid-run leaves it, marked CUT_OFF', async () => {
       await createWebhookWorkflow(t.app, {
         sync: true,
