@@ -71,8 +71,10 @@ async function createWorkflow(title: string, sync: boolean): Promise<string> {
   await page.getByRole('button', { name: 'Add new' }).click();
   const drawer = topDrawer();
   await drawer.locator('.ant-formily-item', { hasText: 'Name' }).locator('input').first().fill(title);
-  await drawer.locator('.ant-formily-item', { hasText: 'Trigger type' }).locator('.ant-select-selector').click();
-  await page.keyboard.type('Webhook');
+  const triggerType = drawer.locator('.ant-formily-item', { hasText: 'Trigger type' });
+  await triggerType.locator('.ant-select-selector').click();
+  // fill() sets the search at once (keys typed with no delay can land out of order).
+  await triggerType.locator('input.ant-select-selection-search-input').fill('Webhook');
   await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: 'Webhook' }).first().click();
   await drawer.getByText(sync ? 'Synchronously' : 'Asynchronously', { exact: true }).click();
   await shot(page, `${sync ? 'sync' : 'async'}-create-workflow`);
