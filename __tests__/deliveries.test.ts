@@ -5,19 +5,9 @@ import { sweepDeliveries } from '../src/server/deliveries/retention';
 import { MASK } from '../src/server/secrets';
 import { createTestApp, type TestApp } from './helpers/app';
 import { expectError } from './helpers/http';
-import { createWebhookWorkflow, waitForExecutions } from './helpers/workflows';
+import { createWebhookWorkflow, waitForDeliveries, waitForExecutions } from './helpers/workflows';
 
 const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-
-/** Waits until the batched delivery log has written `count` rows matching `filter`. */
-async function deliveries(t: TestApp, filter: any, count = 1) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const rows = await t.app.db.getRepository(DELIVERIES).find({ filter, sort: ['createdAt'] });
-    if (rows.length >= count || Date.now() > deadline) return rows.map((r: any) => r.toJSON());
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // SPEC.md: "Every request, accepted or rejected, leaves a delivery record … that an administrator
 // can read, filter and replay", and secrets are never sent back; with NocoBase's ACL on.
@@ -55,7 +45,7 @@ describe('delivery log and access control', () => {
   it('records an accepted delivery with redacted headers and a cut body', async () => {
     const res = await send({ 'X-Hub-Signature-256': sign('top-secret', body), Cookie: 'sid=abc', 'X-Trace': 't1' });
     expect(res.status).toBe(202);
-    const [row] = await deliveries(t, { id: res.body.deliveryId });
+    const [row] = await waitForDeliveries(t.app, { id: res.body.deliveryId });
     expect(row).toMatchObject({
       key: 'logged',
       method: 'POST',
@@ -82,10 +72,10 @@ describe('delivery log and access control', () => {
       'SIGNATURE_INVALID',
     );
     expectError(await send({}, 'no-such-key'), 404, 'NOT_FOUND');
-    const [forged] = await deliveries(t, { errorCode: 'SIGNATURE_INVALID' });
+    const [forged] = await waitForDeliveries(t.app, { errorCode: 'SIGNATURE_INVALID' });
     expect(forged).toMatchObject({ status: 401, key: 'logged', executionId: null });
     expect(forged.headers.authorization).toBe('[redacted]');
-    const [unknown] = await deliveries(t, { errorCode: 'NOT_FOUND' });
+    const [unknown] = await waitForDeliveries(t.app, { errorCode: 'NOT_FOUND' });
     expect(unknown).toMatchObject({ status: 404, key: 'no-such-key', workflowId: null });
   });
 
@@ -101,7 +91,7 @@ describe('delivery log and access control', () => {
       const replay = await agent.post(`/api/${DELIVERIES}:replay?filterByTk=${original.id}`);
       expect(replay.status).toBe(200);
       expect(replay.body.data.status).toBe(202);
-      const [copy] = await deliveries(t, { replayOf: original.id });
+      const [copy] = await waitForDeliveries(t.app, { replayOf: original.id });
       expect(copy.id).toBe(replay.body.data.deliveryId);
       const executions = await waitForExecutions(t.app, original.workflowKey, 2);
       expect(executions).toHaveLength(2);

@@ -3,7 +3,7 @@ import { markCutOff } from '../src/server/deliveries/retention';
 import { createTestApp, type TestApp } from './helpers/app';
 import { expectError } from './helpers/http';
 import { testInstructions } from './helpers/test-instructions';
-import { createWebhookWorkflow, waitForExecutions } from './helpers/workflows';
+import { createWebhookWorkflow, waitForDeliveries, waitForExecutions } from './helpers/workflows';
 
 // SPEC.md "The response", sync: the Webhook response node, the Output node, the receipt,
 // WORKFLOW_FAILED and TIMEOUT.
@@ -172,15 +172,12 @@ describe('sync webhooks', () => {
       });
       const res = await post('logged-once').send({});
       expect(res.status).toBe(200);
-      const Deliveries = t.app.db.getRepository('webhookDeliveries');
-      let rows: any[] = [];
-      for (let i = 0; i < 40 && !rows.length; i++) {
-        await new Promise((r) => setTimeout(r, 25));
-        rows = await Deliveries.find({ filter: { key: 'logged-once' } });
-      }
+      await waitForDeliveries(t.app, { key: 'logged-once' });
+      await new Promise((r) => setTimeout(r, 200));
+      const rows = await waitForDeliveries(t.app, { key: 'logged-once' });
       expect(rows).toHaveLength(1);
-      expect(rows[0].get('status')).toBe(200);
-      expect(rows[0].get('executionId')).toBeTruthy();
+      expect(rows[0].status).toBe(200);
+      expect(rows[0].executionId).toBeTruthy();
     });
 
     it('an unexpected failure of the engine answers 503 UNAVAILABLE and is logged once', async () => {
@@ -201,20 +198,15 @@ describe('sync webhooks', () => {
       }
       expectError(res, 503, 'UNAVAILABLE');
       expect(JSON.stringify(res.body)).not.toContain('the engine broke');
-      const Deliveries = t.app.db.getRepository('webhookDeliveries');
-      let rows: any[] = [];
-      for (let i = 0; i < 40 && !rows.length; i++) {
-        await new Promise((r) => setTimeout(r, 25));
-        rows = await Deliveries.find({ filter: { key: 'engine-broken' } });
-      }
+      await waitForDeliveries(t.app, { key: 'engine-broken' });
       await new Promise((r) => setTimeout(r, 200));
-      rows = await Deliveries.find({ filter: { key: 'engine-broken' } });
+      const rows = await waitForDeliveries(t.app, { key: 'engine-broken' });
       expect(rows).toHaveLength(1);
-      expect(rows[0].get('status')).toBe(503);
-      expect(rows[0].get('errorCode')).toBe('UNAVAILABLE');
+      expect(rows[0].status).toBe(503);
+      expect(rows[0].errorCode).toBe('UNAVAILABLE');
     });
 
-    it('is written before the run, so a crash mid-run leaves it, marked CUT_OFF', async () => {
+    it('a run past 250 ms has it written while it runs, so a crash mid-run leaves it, marked CUT_OFF', async () => {
       await createWebhookWorkflow(t.app, {
         sync: true,
         config: { key: 'logged-sync', timeoutMs: 5000 },

@@ -156,8 +156,10 @@ describe('rate limit, CORS, idempotency and the failed-authentication budget', (
   describe('failed-authentication budget', () => {
     const HOLD_MS = 2500;
     let budget: AuthFailureBudget;
+    let shipped: ReturnType<AuthFailureBudget['settings']>;
     beforeAll(async () => {
       budget = (t.app.pm.get(PluginWebhookTriggerServer) as PluginWebhookTriggerServer).authFailures;
+      shipped = budget.settings();
       budget.configure({ perSecond: 3, delayMs: HOLD_MS });
       await createWebhookWorkflow(t.app, {
         sync: true,
@@ -165,7 +167,7 @@ describe('rate limit, CORS, idempotency and the failed-authentication budget', (
         nodes: [{ type: 'output', config: { value: 'ok' } }],
       });
     });
-    afterAll(() => budget.configure({ perSecond: 20, delayMs: 1000 }));
+    afterAll(() => budget.configure(shipped));
 
     it('holds 401s past the per-source budget; a valid request from the same source is answered meanwhile', async () => {
       const body = JSON.stringify({ action: 'opened' });

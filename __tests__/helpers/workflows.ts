@@ -57,3 +57,13 @@ export async function waitForExecutions(app: MockServer, workflowKey: string, co
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until the batched delivery log has written `count` rows matching `filter` (as plain objects). */
+export async function waitForDeliveries(app: MockServer, filter: any, count = 1, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await app.db.getRepository('webhookDeliveries').find({ filter, sort: ['createdAt'] });
+    if (rows.length >= count || Date.now() > deadline) return rows.map((r: any) => r.toJSON());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
