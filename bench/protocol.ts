@@ -27,7 +27,6 @@ export interface EngineRunResult {
   errors: number;
   /** Calls still unanswered when the run gave up waiting (counted in errors too). */
   stuck: number;
-  seconds: number;
   rate: number;
   p50: number;
   p99: number;

@@ -197,9 +197,7 @@ interface Measured {
   rssPeak: number;
   rssEnd: number;
   foreign: number;
-  statuses?: Record<string, number>;
   load?: LoadResult;
-  engine?: EngineRunResult;
 }
 
 async function measureWindow<T>(
@@ -245,7 +243,6 @@ function toMeasured(result: LoadResult, w: { rssPeak: number; rssEnd: number; fo
     rssPeak: w.rssPeak,
     rssEnd: w.rssEnd,
     foreign: w.foreign,
-    statuses: result.statuses,
     load: result,
   };
 }
@@ -634,7 +631,6 @@ async function main() {
   }
 
   // 4. Async accept, then the drain of its backlog.
-  let asyncCheck: Awaited<ReturnType<typeof verifyAccepted>> | null = null;
   let drainRate = Number.NaN;
   if (runs('async')) {
     console.log('async accept...');
@@ -642,7 +638,7 @@ async function main() {
       'async accept (202), one Output node',
       await load('async', { url: hook('async'), headers: json, body: smallBody, expect: [202], collectIds: true }),
     );
-    asyncCheck = await verifyAccepted('async', 'async accept', m);
+    const asyncCheck = await verifyAccepted('async', 'async accept', m);
     notes.push(asyncCheck.text);
     const backlog = asyncCheck.stats.queueing + asyncCheck.stats.started;
     console.log(`draining ${int(backlog)} accepted executions (up to ${DRAIN_TIMEOUT} s)...`);
@@ -678,10 +674,8 @@ async function main() {
       );
       const check = await verifyAccepted(name, `${label} bodies`, m);
       notes.push(check.text);
-      if (!check.ok) facts.bodiesStored = false;
       await purge(name);
     }
-    facts.bodiesStored ??= true;
   }
 
   // 6. Flood: accepted traffic alone vs. while forged requests flood the same server.
@@ -766,7 +760,7 @@ async function main() {
   }
 
   // 8. Memory: RSS at a steady rate, after warm-up and at the end.
-  let soak: { warm: number; end: number; seconds: number; accepted: number; stored: boolean } | null = null;
+  let soak: { warm: number; end: number; seconds: number; stored: boolean } | null = null;
   if (runs('soak') && SOAK > 0) {
     const warmup = Math.min(60, Math.max(5, SOAK / 4));
     console.log(`soak: async accept at ${SOAK_RATE} req/s for ${SOAK} s (warm-up ${warmup} s)...`);
@@ -793,7 +787,6 @@ async function main() {
       warm: at(warmup - 5, warmup),
       end: at(SOAK - 5, SOAK + 5),
       seconds: SOAK,
-      accepted: check.accepted,
       stored: check.ok,
     };
     notes.push(check.text);
@@ -810,7 +803,7 @@ async function main() {
   }
 
   const loadAfter = os.loadavg();
-  await report({ startedAt, loadBefore, loadAfter, engineAsyncRate, drainRate, asyncCheck, soak });
+  await report({ startedAt, loadBefore, loadAfter, engineAsyncRate, drainRate, soak });
 }
 
 const engineRowName = (concurrency: number) => `engine alone: trigger() x${concurrency} in flight, in-process`;
@@ -841,7 +834,6 @@ async function engineSync(concurrency: number, graceMs = 20_000): Promise<Engine
     rssPeak: w.rssPeak,
     rssEnd: w.rssEnd,
     foreign: w.foreign,
-    engine: e,
   });
   if (e.firstError) notes.push(`engine alone x${concurrency}: ${e.firstError}`);
   return e;
@@ -903,8 +895,7 @@ async function report(ctx: {
   loadAfter: number[];
   engineAsyncRate: number;
   drainRate: number;
-  asyncCheck: { ok: boolean; accepted: number; found: number } | null;
-  soak: { warm: number; end: number; seconds: number; accepted: number; stored: boolean } | null;
+  soak: { warm: number; end: number; seconds: number; stored: boolean } | null;
 }) {
   const koaRps = rpsOf('Koa baseline: bare route + JSON body parser');
   const engineAt1 = rpsOf(engineRowName(1));

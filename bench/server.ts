@@ -98,20 +98,23 @@ function engineIdle(): boolean {
   return Boolean(dispatcher?.idle) && queued === 0 && !adapter?.processing;
 }
 
-async function waitIdle(timeoutMs: number): Promise<boolean> {
+/** True once `quiet()` has held for `holdMs` on end (polled every `pollMs`), false at the deadline. */
+async function waitQuiet(quiet: () => boolean, holdMs: number, pollMs: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let quietSince = 0;
   while (Date.now() < deadline) {
-    if (engineIdle()) {
+    if (quiet()) {
       quietSince ||= Date.now();
-      if (Date.now() - quietSince >= 300) return true;
+      if (Date.now() - quietSince >= holdMs) return true;
     } else {
       quietSince = 0;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   return false;
 }
+
+const waitIdle = (timeoutMs: number) => waitQuiet(engineIdle, 300, 50, timeoutMs);
 
 /**
  * `concurrency` direct `engine.trigger` calls in flight for `durationMs` (and at most `maxRuns`).
@@ -134,7 +137,6 @@ async function engineSync(args: {
   let inFlight = 0;
   let firstError: string | undefined;
   const started = performance.now();
-  let lastDone = started;
   const deadline = started + args.durationMs;
   const worker = async () => {
     while (performance.now() < deadline && runs + errors < args.maxRuns) {
@@ -156,8 +158,7 @@ async function engineSync(args: {
       } finally {
         inFlight--;
       }
-      lastDone = performance.now();
-      latencies.push(lastDone - t);
+      latencies.push(performance.now() - t);
     }
   };
   const all = Promise.all(Array.from({ length: args.concurrency }, worker));
@@ -169,13 +170,11 @@ async function engineSync(args: {
     }),
   ]);
   clearTimeout(timer);
-  const seconds = Math.max(args.durationMs, lastDone - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
     runs,
     errors: errors + inFlight,
     stuck: inFlight,
-    seconds,
     // Like autocannon for the HTTP rows: what ended within the duration, per second of it. With
     // 32 calls of ~0.5 s in flight, counting the tail too would add ~10% that the HTTP rows lack.
     rate: runsInTime / (args.durationMs / 1000),
@@ -283,18 +282,8 @@ let active = 0;
 
 /** Waits until the app has no request in hand (for 100 ms on end). */
 async function quiesce(args: { timeoutMs: number }) {
-  const deadline = Date.now() + args.timeoutMs;
-  let quietSince = 0;
-  while (Date.now() < deadline) {
-    if (active === 0) {
-      quietSince ||= Date.now();
-      if (Date.now() - quietSince >= 100) return { quiet: true, active };
-    } else {
-      quietSince = 0;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { quiet: false, active };
+  const quiet = await waitQuiet(() => active === 0, 100, 20, args.timeoutMs);
+  return { quiet, active };
 }
 
 let session: Session | null = null;
@@ -440,7 +429,6 @@ async function main() {
     execStats: (args: { workflowId: string }) => execStats(args.workflowId),
     verifyIds,
     purge,
-    waitIdle: (args: { timeoutMs: number }) => waitIdle(args.timeoutMs),
     quiesce,
     bulkWorkflows,
     toggleRouting,
@@ -450,7 +438,6 @@ async function main() {
       const created = await createWorkflow(spec);
       return { ms: performance.now() - started, ...created };
     },
-    memory: () => process.memoryUsage(),
     /** NocoBase's middleware tags in the order a request meets them. */
     middlewareOrder: () => ({ order: orderOf((app as any).middleware._items), natural: naturalOrder() }),
     profileStart,
