@@ -1,5 +1,5 @@
 import type { Database } from '@nocobase/database';
-import { bulkInsert } from '../dispatch/bulk-insert';
+import { bulkInsert } from '../bulk-insert';
 import { DELIVERIES, type DeliveryRow, newDeliveryRow } from './collection';
 
 const MAX_BATCH = 500;

@@ -1,8 +1,8 @@
 import type { Database } from '@nocobase/database';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { EXECUTION_STATUS, type WorkflowModel } from '@nocobase/plugin-workflow';
+import { bulkInsert } from '../bulk-insert';
 import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
-import { bulkInsert } from './bulk-insert';
 
 export interface InboxItem {
   workflow: WorkflowModel;
