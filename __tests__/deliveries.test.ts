@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import PluginWebhookTriggerServer from '../src/server';
 import { DELIVERIES } from '../src/server/deliveries/collection';
 import { sweepDeliveries } from '../src/server/deliveries/retention';
 import { MASK } from '../src/server/secrets';
@@ -147,8 +148,12 @@ describe('delivery log and access control', () => {
       expect(update.status).toBe(200);
       expect(JSON.stringify(update.body)).not.toContain('top-secret');
       expect((await send({ 'X-Hub-Signature-256': sign('top-secret', body) })).status).toBe(202);
+      // Stored sealed: only this app's key opens it.
       const stored = await t.app.db.getRepository('workflows').findOne({ filterByTk: revision.body.data.id });
-      expect(stored.get('config').verification.secret).toBe('top-secret');
+      const sealed = stored.get('config').verification.secret;
+      expect(sealed).toMatch(/^enc:v1:/);
+      const plugin = t.app.pm.get(PluginWebhookTriggerServer) as PluginWebhookTriggerServer;
+      expect(plugin.cipher.open(sealed)).toBe('top-secret');
     });
 
     it('a mask with no stored secret behind it is refused', async () => {

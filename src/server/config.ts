@@ -164,15 +164,23 @@ export function validateConfig(config: RawWebhookConfig): Record<string, string>
   return Object.keys(errors).length ? errors : null;
 }
 
-/** Applies defaults and compiles patterns. Assumes `validateConfig` passed (throws otherwise). */
-export function normalizeConfig(raw: RawWebhookConfig): WebhookConfig {
+/**
+ * Applies defaults and compiles patterns. Assumes `validateConfig` passed (throws otherwise).
+ * `openSecrets` turns the stored (sealed) verification into the one the route checks with.
+ */
+export function normalizeConfig(
+  raw: RawWebhookConfig,
+  openSecrets: (verification: VerificationConfig) => VerificationConfig = (v) => v,
+): WebhookConfig {
   const errors = validateConfig(raw);
   if (errors) throw new Error(Object.values(errors).join('; '));
   if (typeof raw.key !== 'string') throw new Error('Webhook key is missing');
   const methods = Array.isArray(raw.methods)
     ? [...new Set((raw.methods as string[]).map((m) => m.toUpperCase() as Method))]
     : (['POST'] as Method[]);
-  const verification = isObject(raw.verification) ? (raw.verification as VerificationConfig) : { type: 'none' };
+  const verification = isObject(raw.verification)
+    ? openSecrets(raw.verification as VerificationConfig)
+    : { type: 'none' };
   return {
     key: raw.key,
     path: typeof raw.path === 'string' && raw.path !== '' ? compilePathPattern(raw.path) : null,

@@ -17,14 +17,19 @@ import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
 import { WebhookResponseInstruction } from './response-node';
-import { maskSecretsInBody } from './secrets';
+import { hasOpenSecrets, MASK, maskSecretsInBody, SecretCipher, sealSecrets, secretKeyMaterial } from './secrets';
 import { configureSqliteConcurrency } from './sqlite-concurrency';
 import { WebhookTrigger } from './trigger';
+import { UploadStore } from './uploads';
+import { SECRET_FIELDS } from './verify';
 import { beforeWorkflowSave } from './workflow-hooks';
 
-/** Resources whose answers can carry webhook workflows (and so their secrets). */
-const WORKFLOW_RESOURCES = /^(workflows|executions|flow_nodes|jobs)(\.|$)/;
+/** Resources whose answers can carry webhook workflows: their sealed secrets are shown as the mask. */
+const WORKFLOW_RESOURCES = /^(workflow|execution|flow_node|job)/i;
 const SWEEP_EVERY_MS = Number(process.env.WEBHOOK_DELIVERY_SWEEP_MS ?? 60_000);
+const envInt = (name: string, fallback: number) => Number(process.env[name] || fallback);
+/** What the API may do with the delivery log: read it and replay it. It is written by the plugin alone. */
+const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay']);
 
 /** Wiring only: trigger, response node, route, delivery log, secrets masking, save hooks. */
 export class PluginWebhookTriggerServer extends Plugin {
@@ -32,6 +37,8 @@ export class PluginWebhookTriggerServer extends Plugin {
   inbox!: AsyncInbox;
   recorder!: DeliveryRecorder;
   readonly authFailures = AuthFailureBudget.fromEnv();
+  cipher!: SecretCipher;
+  uploads!: UploadStore;
   private accepting = false;
   private counter: Counter | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -42,9 +49,28 @@ export class PluginWebhookTriggerServer extends Plugin {
 
   override async load(): Promise<void> {
     const engine = this.app.pm.get('workflow') as unknown as PluginWorkflowServer;
-    engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.index));
+    this.cipher = new SecretCipher(secretKeyMaterial(storagePathJoin('webhook-trigger', 'secret.key')));
+    engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.index, this.cipher));
     engine.registerInstruction(RESPONSE_INSTRUCTION, new WebhookResponseInstruction(engine));
-    this.db.on('workflows.beforeSave', (instance: any, options: any) => beforeWorkflowSave(this.db, instance, options));
+    this.db.on('workflows.beforeSave', (instance: any, options: any) =>
+      beforeWorkflowSave(this.db, this.cipher, instance, options),
+    );
+    this.uploads = new UploadStore(storagePathJoin('uploads', 'webhooks'), {
+      maxBytes: envInt('WEBHOOK_UPLOADS_MAX_BYTES', 1024 ** 3),
+      maxBytesPerWebhook: envInt('WEBHOOK_UPLOADS_MAX_BYTES_PER_WEBHOOK', 256 * 1024 ** 2),
+    });
+    // An execution's uploads go when it ends (or is deleted).
+    const releaseUploads = (execution: any) => {
+      const files = execution.get('context')?.files;
+      const status = execution.get('status');
+      if (Array.isArray(files) && files.length && status !== null && status !== 0) {
+        this.uploads.removeFiles(files).catch((error) => this.log.warn(`upload removal failed: ${error.message}`));
+      }
+    };
+    this.db.on('executions.afterUpdate', releaseUploads);
+    this.db.on('executions.afterDestroy', (execution: any) => {
+      this.uploads.removeFiles(execution.get('context')?.files).catch(() => undefined);
+    });
 
     const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
@@ -76,7 +102,11 @@ export class PluginWebhookTriggerServer extends Plugin {
         base: `${prefix}/${ROUTE_SEGMENT}/`,
         index: this.index,
         counter: () => this.rateCounter(),
-        uploadDir: (deliveryId) => storagePathJoin('uploads', 'webhooks', deliveryId),
+        uploads: this.uploads,
+        jsonLimits: {
+          maxKeys: envInt('WEBHOOK_MAX_JSON_KEYS', 10_000),
+          maxArrayItems: envInt('WEBHOOK_MAX_JSON_ARRAY_ITEMS', 10_000),
+        },
         accepting: () => this.accepting,
         // 32 KiB: its base64 form still fits MySQL/MariaDB's TEXT (65,535 bytes).
         logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 32 * 1024),
@@ -99,6 +129,33 @@ export class PluginWebhookTriggerServer extends Plugin {
       { tag: 'webhookMaskSecrets', after: 'dataWrapping', before: 'dataSource' },
     );
 
+    // The host's request logger writes each action's values at its end: a workflow's secrets
+    // leave them before that (they are stored sealed by then).
+    this.app.resourceManager.use(
+      async (ctx: any, next: Next) => {
+        try {
+          await next();
+        } finally {
+          const { resourceName, params } = ctx.action ?? {};
+          if (resourceName === 'workflows' && params?.values?.config) scrubSecrets(params.values.config);
+        }
+      },
+      { tag: 'webhookScrubSecrets', before: 'acl' },
+    );
+    // The delivery log is written by the plugin alone, for every role, root included.
+    this.app.resourceManager.use(
+      async (ctx: any, next: Next) => {
+        const { resourceName, actionName } = ctx.action ?? {};
+        if (resourceName === DELIVERIES && !DELIVERY_ACTIONS.has(actionName)) {
+          ctx.throw(
+            405,
+            `${DELIVERIES}:${actionName} is not allowed: the delivery log is written by the webhook plugin alone`,
+          );
+        }
+        await next();
+      },
+      { tag: 'webhookDeliveriesReadOnly', before: 'acl' },
+    );
     this.app.resourceManager.registerActionHandlers({
       [`${DELIVERIES}:replay`]: createReplayAction({ ...deps, index: this.index }) as any,
     });
@@ -109,13 +166,15 @@ export class PluginWebhookTriggerServer extends Plugin {
       await this.db.getCollection(DELIVERIES).sync();
       this.counter = await this.app.cacheManager.createCounter({ name: 'webhook-rate-limit' }, this.app.lockManager);
     });
-    this.app.on('afterStart', () => {
+    this.app.on('afterStart', async () => {
+      await this.sealStoredSecrets();
       this.accepting = true;
       const retention = retentionFromEnv();
       const sweep = () =>
-        Promise.all([sweepDeliveries(this.db, retention), markCutOff(this.db)]).catch((error) =>
-          this.log.warn(`delivery log upkeep failed: ${error.message}`),
-        );
+        Promise.all([
+          sweepDeliveries(this.db, retention).then(() => this.uploads.sweep((ids) => this.deliveriesKept(ids))),
+          markCutOff(this.db),
+        ]).catch((error) => this.log.warn(`delivery log upkeep failed: ${error.message}`));
       sweep();
       this.sweeper = setInterval(sweep, SWEEP_EVERY_MS);
       this.sweeper.unref();
@@ -128,9 +187,38 @@ export class PluginWebhookTriggerServer extends Plugin {
     });
   }
 
+  /** Which of these deliveries still have a row in the log. */
+  private async deliveriesKept(ids: string[]): Promise<Set<string>> {
+    const rows = await this.db.getModel(DELIVERIES).findAll({ attributes: ['id'], where: { id: ids }, raw: true });
+    return new Set(rows.map((r: any) => String(r.id)));
+  }
+
+  /** Seals secrets stored in clear by a version of the plugin that did not seal them. */
+  private async sealStoredSecrets(): Promise<void> {
+    const Workflow = this.db.getModel('workflows');
+    const rows = await Workflow.findAll({ where: { type: TRIGGER_TYPE }, attributes: ['id', 'config'] });
+    for (const row of rows) {
+      const config = row.get('config') as Record<string, any> | null;
+      if (!config || !hasOpenSecrets(config)) continue;
+      const sealed = { ...config, verification: { ...config.verification } };
+      sealSecrets(sealed, config, this.cipher);
+      await Workflow.update({ config: sealed }, { where: { id: row.get('id') }, hooks: false });
+    }
+  }
+
   private rateCounter(): Counter {
     if (!this.counter) throw new Error('rate-limit counter is not ready');
     return this.counter;
+  }
+}
+
+/** A workflow's verification secrets, as they appear in the values an action received: masked. */
+function scrubSecrets(config: Record<string, any>): void {
+  const verification = config?.verification;
+  if (!verification || typeof verification !== 'object') return;
+  for (const field of SECRET_FIELDS) {
+    const value = verification[field];
+    if (value !== undefined && value !== '') verification[field] = Array.isArray(value) ? value.map(() => MASK) : MASK;
   }
 }
 

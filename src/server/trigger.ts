@@ -2,6 +2,7 @@ import type { Transactionable } from '@nocobase/database';
 import { Trigger, type WorkflowModel } from '@nocobase/plugin-workflow';
 import { generateKey, normalizeConfig, type RawWebhookConfig, validateConfig } from './config';
 import type { KeyIndex } from './key-index';
+import { openSecrets, type SecretCipher } from './secrets';
 
 /**
  * The `webhook` trigger type. It subscribes to nothing itself: `on`/`off` keep the key index
@@ -12,6 +13,7 @@ export class WebhookTrigger extends Trigger {
   constructor(
     workflowPlugin: ConstructorParameters<typeof Trigger>[0],
     private readonly index: KeyIndex,
+    private readonly cipher: SecretCipher,
   ) {
     super(workflowPlugin);
   }
@@ -19,7 +21,7 @@ export class WebhookTrigger extends Trigger {
   override on(workflow: WorkflowModel): void {
     const raw = (workflow.config ?? {}) as RawWebhookConfig;
     try {
-      const config = normalizeConfig(raw);
+      const config = normalizeConfig(raw, (v) => openSecrets(v, this.cipher));
       this.index.set({ workflow, config });
     } catch (error) {
       this.workflow

@@ -1,7 +1,7 @@
 import type { Database, Transaction } from '@nocobase/database';
 import { generateKey, type RawWebhookConfig } from './config';
 import { TRIGGER_TYPE } from './constants';
-import { restoreSecrets } from './secrets';
+import { type SecretCipher, sealSecrets } from './secrets';
 
 /** Error shape that NocoBase's error handler (via the workflow plugin) answers with 400. */
 export class WorkflowValidationError extends Error {
@@ -13,17 +13,22 @@ export class WorkflowValidationError extends Error {
 }
 
 /**
- * Before a webhook workflow is saved: a key is generated when there is none, secrets sent back
- * masked are restored from the stored config, and enabling is refused when another enabled
- * webhook workflow already serves the key.
+ * Before a webhook workflow is saved: a key is generated when there is none, secrets are sealed
+ * (those sent back masked keep their stored value), and enabling is refused when another
+ * enabled webhook workflow already serves the key.
  */
-export async function beforeWorkflowSave(db: Database, instance: any, options: any): Promise<void> {
+export async function beforeWorkflowSave(
+  db: Database,
+  cipher: SecretCipher,
+  instance: any,
+  options: any,
+): Promise<void> {
   if (options?.cycling || instance.get('type') !== TRIGGER_TYPE) return;
   const config = { ...((instance.get('config') ?? {}) as RawWebhookConfig) } as Record<string, any>;
   if (typeof config.key !== 'string' || !config.key) config.key = generateKey();
   if (config.verification && typeof config.verification === 'object') {
     config.verification = { ...config.verification };
-    const missing = restoreSecrets(config, instance.previous('config') ?? undefined);
+    const missing = sealSecrets(config, instance.previous('config') ?? undefined, cipher);
     if (missing.length) {
       throw new WorkflowValidationError(
         Object.fromEntries(missing.map((f) => [`verification.${f}`, `Verification: enter the ${f}`])),

@@ -80,6 +80,7 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
     if (result === 'duplicate') {
       // Another process stored this idempotency key first: its answer is committed with it.
       const stored = row.idempotencyKey ? await deps.lookupAnswer(row.idempotencyKey) : null;
+      row.executionId = null;
       if (!stored) throw new WebhookError('UNAVAILABLE', 'This delivery is already being stored; retry later');
       row.status = stored.status;
       row.response = null;

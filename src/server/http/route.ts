@@ -1,18 +1,21 @@
 import type { Context, Next } from 'koa';
 import { type DeliveryRow, newDeliveryRow } from '../deliveries/collection';
 import type { DeliveryRecorder } from '../deliveries/recorder';
-import { bodyForLog, redactHeaders } from '../deliveries/redact';
+import { bodyForLog, REDACTED, redactHeaders } from '../deliveries/redact';
 import { type DispatchDeps, dispatchDelivery, errorAnswer } from '../dispatch/dispatch';
 import type { HttpAnswer } from '../dispatch/sync';
 import type { IndexEntry, KeyIndex } from '../key-index';
-import { verifyRequest } from '../verify';
+import type { UploadStore } from '../uploads';
+import { credentialHeaders, verifyRequest } from '../verify';
 import type { AuthFailureBudget } from './auth-failure-budget';
-import { parseBody, readRawBody } from './body';
 import { compileIpList, type IpMatcher, resolveClientIp } from './client-ip';
 import { answerPreflight, applyCors } from './cors';
 import { WebhookError } from './errors';
 import { idempotencyKeyOf } from './idempotency';
+import { type JsonLimits, parseBody } from './parse';
+import { hasNul } from './parse/text';
 import { type Counter, checkRateLimit } from './rate-limit';
+import { readRawBody } from './raw-body';
 import { checkSchema } from './schema';
 
 export interface RouteDeps extends DispatchDeps {
@@ -21,7 +24,8 @@ export interface RouteDeps extends DispatchDeps {
   index: KeyIndex;
   recorder: DeliveryRecorder;
   counter: () => Counter;
-  uploadDir: (deliveryId: string) => string;
+  uploads: UploadStore;
+  jsonLimits: JsonLimits;
   accepting: () => boolean;
   logBodyBytes: number;
   bodyTimeoutMs: number;
@@ -130,7 +134,8 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   const { config, workflow } = entry;
   row.workflowId = workflow.id;
   row.workflowKey = workflow.key;
-  if (typeof config.verification.header === 'string') source.sensitiveHeaders = [config.verification.header];
+  const credentials = credentialHeaders(config.verification);
+  source.sensitiveHeaders = credentials;
 
   let params: Record<string, string> = {};
   if (config.path) {
@@ -139,6 +144,11 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
     params = matched;
   } else if (subPath && subPath !== '/') {
     throw new WebhookError('NOT_FOUND', 'This webhook has no sub-path');
+  }
+  const query = { ...ctx.query };
+  // NUL cannot be stored as text (PostgreSQL refuses it): refused in the URL as in the body.
+  if (hasNul(params) || (ctx.querystring.includes('%00') && hasNul(query))) {
+    throw new WebhookError('INVALID_BODY', 'The URL contains NUL characters, which cannot be stored as text');
   }
 
   const lists = ipListsOf(entry);
@@ -165,10 +175,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
   source.raw = raw;
   verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
-  const parsed = await parseBody(raw, ctx.req.headers, {
-    uploadDir: () => deps.uploadDir(row.id),
-    maxBytes: config.maxBodyBytes,
-  });
+  const parsed = await parseBody(raw, ctx.req.headers, { maxBytes: config.maxBodyBytes, json: deps.jsonLimits });
   if (config.bodySchema) checkSchema(config.bodySchema, parsed.data);
 
   if (config.idempotencyHeader) {
@@ -176,15 +183,33 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
     if (value) row.idempotencyKey = idempotencyKeyOf(workflow.key, value);
   }
   completeRow(ctx, row, source, deps.logBodyBytes);
+  // Accepted so far: only now do uploads reach the disk, and they leave it again unless the
+  // delivery starts an execution (a repeated idempotency key, a refusal by the engine).
+  const files = await deps.uploads.store(workflow.key, row.id, parsed.files);
   const context = {
     data: parsed.data,
-    headers: { ...ctx.req.headers },
-    query: { ...ctx.query },
+    headers: contextHeaders(ctx.req.headers, credentials),
+    query,
     params,
     method,
     ip,
-    files: parsed.files,
+    files,
     deliveryId: row.id,
   };
-  return dispatchDelivery(deps, { entry, context, row });
+  let answer: HttpAnswer | undefined;
+  try {
+    answer = await dispatchDelivery(deps, { entry, context, row });
+    return answer;
+  } finally {
+    if (files.length && row.executionId === null && answer?.status !== 504) {
+      await deps.uploads.removeDir(workflow.key, row.id);
+    }
+  }
+}
+
+/** `$context.headers`: the request's headers, with the credential the plugin checked redacted. */
+function contextHeaders(headers: Context['req']['headers'], credentials: string[]): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...headers };
+  for (const name of credentials) if (copy[name] !== undefined) copy[name] = REDACTED;
+  return copy;
 }

@@ -30,14 +30,28 @@ interface Scheme {
   verify: Verifier;
   required: Field[];
   optional: Field[];
+  /** Headers that carry the credential itself (not a signature): never stored with an execution. */
+  credentials?: (config: VerificationConfig) => string[];
 }
 
 const timestamped = (verify: Verifier): Scheme => ({ verify, required: ['secret'], optional: ['toleranceSeconds'] });
 
 const SCHEMES: Record<string, Scheme> = {
   none: { verify: () => {}, required: [], optional: [] },
-  basic: { verify: verifyBasic, required: ['username', 'password'], optional: [] },
-  token: { verify: verifyToken, required: ['token'], optional: ['header'] },
+  basic: {
+    verify: verifyBasic,
+    required: ['username', 'password'],
+    optional: [],
+    credentials: () => ['authorization'],
+  },
+  token: {
+    verify: verifyToken,
+    required: ['token'],
+    optional: ['header'],
+    credentials: (config) => [
+      typeof config.header === 'string' && config.header ? config.header.toLowerCase() : 'authorization',
+    ],
+  },
   hmac: { verify: verifyHmac, required: ['secret', 'header'], optional: ['algorithm', 'encoding', 'prefix'] },
   github: { verify: verifyGithub, required: ['secret'], optional: [] },
   stripe: timestamped(verifyStripe),
@@ -111,4 +125,13 @@ export function verifyRequest(
   const scheme = schemeOf(verification.type);
   if (!scheme) throw new Error(`Unknown verification type "${verification.type}"`);
   scheme.verify(verification, headers, raw, nowSeconds);
+}
+
+/**
+ * The headers of a request that carry the credential a scheme checks (Basic's Authorization,
+ * the token's header), lower-case. They read `[redacted]` in `$context.headers` and the log;
+ * signature headers are not among them (each proves one body only).
+ */
+export function credentialHeaders(verification: VerificationConfig): string[] {
+  return schemeOf(verification.type)?.credentials?.(verification) ?? [];
 }

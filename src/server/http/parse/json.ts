@@ -1,0 +1,100 @@
+import sjson from 'secure-json-parse';
+import { WebhookError } from '../errors';
+import { hasNul, NUL_MESSAGE } from './text';
+
+/** Deepest nesting a JSON or form body may have; deeper bodies are refused as INVALID_BODY. */
+export const MAX_DEPTH = 64;
+
+export interface JsonLimits {
+  /** Object keys in the whole body (WEBHOOK_MAX_JSON_KEYS). */
+  maxKeys: number;
+  /** Items in any one array (WEBHOOK_MAX_JSON_ARRAY_ITEMS). */
+  maxArrayItems: number;
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COLON = 58;
+const COMMA = 44;
+const OPEN_ARRAY = 91;
+const CLOSE_ARRAY = 93;
+const OPEN_OBJECT = 123;
+const CLOSE_OBJECT = 125;
+
+/**
+ * Counts keys, array items and depth in one pass over the text, before it is parsed: a body
+ * past a limit is refused without building its objects (a 1 MiB body can hold 110,000 keys, and
+ * every later step — storing, rendering `$context.data` in a node — pays for each of them).
+ * Only structure outside strings is counted; invalid JSON is left to the parser.
+ */
+export function checkJsonShape(text: string, limits: JsonLimits): void {
+  // Each key costs at least 4 characters ("":0) and each array item 2 (0,): shorter texts cannot
+  // pass a limit (their depth is checked after parsing).
+  if (text.length < Math.min(4 * limits.maxKeys, 2 * limits.maxArrayItems)) return;
+  const commas = new Int32Array(MAX_DEPTH + 2);
+  const isArray = new Uint8Array(MAX_DEPTH + 2);
+  let depth = 0;
+  let keys = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+      continue;
+    }
+    if (c === QUOTE) inString = true;
+    else if (c === COLON) {
+      if (++keys > limits.maxKeys) {
+        throw new WebhookError(
+          'PAYLOAD_TOO_LARGE',
+          `Body has more than ${limits.maxKeys} JSON keys (WEBHOOK_MAX_JSON_KEYS)`,
+        );
+      }
+    } else if (c === COMMA) {
+      if (isArray[depth] && ++commas[depth] >= limits.maxArrayItems) {
+        throw new WebhookError(
+          'PAYLOAD_TOO_LARGE',
+          `Body has an array of more than ${limits.maxArrayItems} items (WEBHOOK_MAX_JSON_ARRAY_ITEMS)`,
+        );
+      }
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      if (++depth > MAX_DEPTH) throw new WebhookError('INVALID_BODY', `Body is nested deeper than ${MAX_DEPTH} levels`);
+      isArray[depth] = c === OPEN_ARRAY ? 1 : 0;
+      commas[depth] = 0;
+    } else if ((c === CLOSE_ARRAY || c === CLOSE_OBJECT) && depth > 0) {
+      depth--;
+    }
+  }
+}
+
+function depthOf(value: unknown, limit: number): number {
+  // Iterative walk: a hostile body must not overflow the stack.
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (d > max) max = d;
+    if (max > limit) return max;
+    if (v && typeof v === 'object') {
+      for (const child of Object.values(v)) if (child && typeof child === 'object') stack.push([child, d + 1]);
+    }
+  }
+  return max;
+}
+
+/** Parses a JSON body within the limits; `__proto__` and `constructor` keys are dropped. */
+export function parseJson(text: string, limits: JsonLimits): unknown {
+  checkJsonShape(text, limits);
+  let data: unknown;
+  try {
+    data = sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' });
+  } catch (error) {
+    throw new WebhookError('INVALID_BODY', `Body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (depthOf(data, MAX_DEPTH) > MAX_DEPTH) {
+    throw new WebhookError('INVALID_BODY', `Body is nested deeper than ${MAX_DEPTH} levels`);
+  }
+  if (text.includes('\\u0000') && hasNul(data)) throw new WebhookError('INVALID_BODY', NUL_MESSAGE);
+  return data;
+}
