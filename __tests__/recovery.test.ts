@@ -30,7 +30,12 @@ async function until<T>(limitMs: number, what: string, probe: () => Promise<T | 
 }
 
 async function createWorkflow(api: Api, key: string, nodes: object[]) {
-  const created = await api('workflows:create', { title: `recovery ${key}`, type: 'webhook', sync: false, config: { key } });
+  const created = await api('workflows:create', {
+    title: `recovery ${key}`,
+    type: 'webhook',
+    sync: false,
+    config: { key },
+  });
   let upstreamId: string | null = null;
   for (const node of nodes) {
     const made: any = await api(`workflows/${created.data.id}/nodes:create`, { ...node, upstreamId });
