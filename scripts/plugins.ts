@@ -19,5 +19,10 @@ export const NOCOBASE_PLUGINS = [
 export const WEBHOOK_PLUGIN_NAME = 'webhook-trigger';
 
 export function appPlugins(): any[] {
-  return [...NOCOBASE_PLUGINS, [PluginWebhookTriggerServer, { name: WEBHOOK_PLUGIN_NAME }]];
+  const plugins: any[] = [...NOCOBASE_PLUGINS, [PluginWebhookTriggerServer, { name: WEBHOOK_PLUGIN_NAME }]];
+  // Tests that run the product in a child process need their test-only nodes (`test-sleep`) in it.
+  if (process.env.WEBHOOK_TEST_INSTRUCTIONS === 'on') {
+    plugins.push(require('../__tests__/helpers/test-instructions').testInstructions);
+  }
+  return plugins;
 }

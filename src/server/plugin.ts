@@ -16,6 +16,9 @@ import { Idempotency } from './http/idempotency';
 import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
+import { executionsRunnerField, RUNNERS, runnersCollection } from './recovery/collection';
+import { RunRecovery } from './recovery/recovery';
+import { recoverySettingsFromEnv } from './recovery/settings';
 import { WebhookResponseInstruction } from './response-node';
 import { hasOpenSecrets, MASK, maskSecretsInBody, SecretCipher, sealSecrets, secretKeyMaterial } from './secrets';
 import { configureSqliteConcurrency } from './sqlite-concurrency';
@@ -36,6 +39,7 @@ export class PluginWebhookTriggerServer extends Plugin {
   readonly index = new KeyIndex();
   inbox!: AsyncInbox;
   recorder!: DeliveryRecorder;
+  recovery!: RunRecovery;
   readonly authFailures = AuthFailureBudget.fromEnv();
   cipher!: SecretCipher;
   uploads!: UploadStore;
@@ -45,6 +49,8 @@ export class PluginWebhookTriggerServer extends Plugin {
 
   override async beforeLoad(): Promise<void> {
     this.db.collection(deliveriesCollection);
+    this.db.collection(runnersCollection);
+    this.db.extendCollection({ name: 'executions', fields: [executionsRunnerField] });
   }
 
   override async load(): Promise<void> {
@@ -75,7 +81,15 @@ export class PluginWebhookTriggerServer extends Plugin {
     const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
     const lane = new Lane(Number(process.env.WEBHOOK_SYNC_CONCURRENCY ?? (dialect === 'sqlite' ? 1 : 4)));
-    this.inbox = new AsyncInbox(this.db, engine, () => (this.app as any).snowflakeIdGenerator.generate());
+    // Runs of a process that died are finished by a live one (src/server/recovery).
+    this.recovery = new RunRecovery(this.db, engine, recoverySettingsFromEnv(dialect ?? 'sqlite'), this.log);
+    this.recovery.tagExecutions();
+    this.inbox = new AsyncInbox(
+      this.db,
+      engine,
+      () => (this.app as any).snowflakeIdGenerator.generate(),
+      this.recovery.id,
+    );
     this.recorder = new DeliveryRecorder(this.db, (error) =>
       this.log.error(`delivery log write failed: ${(error as Error).message}`),
     );
@@ -164,6 +178,9 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.app.on('beforeStart', async () => {
       await configureSqliteConcurrency(this.db);
       await this.db.getCollection(DELIVERIES).sync();
+      await this.db.getCollection(RUNNERS).sync();
+      await this.recovery.ensureColumn();
+      await this.recovery.register();
       this.counter = await this.app.cacheManager.createCounter({ name: 'webhook-rate-limit' }, this.app.lockManager);
     });
     this.app.on('afterStart', async () => {
@@ -178,12 +195,15 @@ export class PluginWebhookTriggerServer extends Plugin {
       sweep();
       this.sweeper = setInterval(sweep, SWEEP_EVERY_MS);
       this.sweeper.unref();
+      // After the engine's own start (it re-queues what was queued): then the runs of dead processes.
+      this.recovery.start();
     });
     this.app.on('beforeStop', async () => {
       this.accepting = false;
       if (this.sweeper) clearInterval(this.sweeper);
       await this.inbox.idle();
       await this.recorder.idle();
+      await this.recovery.stop();
     });
   }
 

@@ -3,6 +3,7 @@ import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { EXECUTION_STATUS, type WorkflowModel } from '@nocobase/plugin-workflow';
 import { bulkInsert } from '../bulk-insert';
 import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
+import { RUNNER_FIELD } from '../recovery/collection';
 
 export interface InboxItem {
   workflow: WorkflowModel;
@@ -45,6 +46,8 @@ export class AsyncInbox {
     private readonly engine: PluginWorkflowServer,
     /** Execution ids: the app's snowflake generator, as the executions collection uses. */
     private readonly nextId: () => bigint | number | string,
+    /** This process's runner id, stored with each queued execution (see recovery/recovery.ts). */
+    private readonly runnerId: string,
   ) {}
 
   accept(item: InboxItem): Promise<InboxResult> {
@@ -87,6 +90,7 @@ export class AsyncInbox {
       parentExecutionId: null,
       dispatched: false,
       status: EXECUTION_STATUS.QUEUEING,
+      [RUNNER_FIELD]: this.runnerId,
     }));
     for (const [i, p] of batch.entries()) p.delivery.executionId = rows[i].id;
     await this.db.sequelize.transaction(async (transaction) => {
