@@ -1,5 +1,8 @@
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { createMockServer, type MockServer } from '@nocobase/test';
 import { answerClientErrorsAsJson } from '../../scripts/client-error';
@@ -14,9 +17,15 @@ export interface TestApp {
   destroy: () => Promise<void>;
 }
 
+let storage: string | undefined;
+
 /** A real NocoBase app (workflow engine + this plugin) on a database of its own. */
 export async function createTestApp(options: { acl?: boolean; plugins?: any[] } = {}): Promise<TestApp> {
   const db = await freshDatabase();
+  // Uploads and the secrets key file of each test file stay in a folder of its own (shared by
+  // the apps of one file: an app restarted on the same database finds the same key).
+  storage ??= mkdtempSync(path.join(os.tmpdir(), 'webhook-storage-'));
+  process.env.STORAGE_PATH = storage;
   const app = await createMockServer({
     acl: options.acl ?? false,
     database: db.options as any,

@@ -70,13 +70,15 @@ export class PluginWebhookTriggerServer extends Plugin {
       const files = execution.get('context')?.files;
       const status = execution.get('status');
       if (Array.isArray(files) && files.length && status !== null && status !== 0) {
-        this.uploads.removeFiles(files).catch((error) => this.log.warn(`upload removal failed: ${error.message}`));
+        return this.uploads
+          .removeFiles(files)
+          .catch((error) => this.log.warn(`upload removal failed: ${error.message}`));
       }
     };
     this.db.on('executions.afterUpdate', releaseUploads);
-    this.db.on('executions.afterDestroy', (execution: any) => {
-      this.uploads.removeFiles(execution.get('context')?.files).catch(() => undefined);
-    });
+    this.db.on('executions.afterDestroy', (execution: any) =>
+      this.uploads.removeFiles(execution.get('context')?.files).catch(() => undefined),
+    );
 
     const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
