@@ -8,7 +8,9 @@ import { DELIVERIES, type DeliveryRow } from './collection';
 /**
  * `POST /api/webhookDeliveries:replay?filterByTk=<id>`: runs a stored, accepted delivery again,
  * with the context its execution received, through the workflow now serving its key.
- * Answers `{ deliveryId, status, body }` of the new delivery.
+ * Answers `{ deliveryId, status, body }` of the new delivery. The request is not verified again:
+ * it passed the verification in force when it arrived (its credentials are not stored, and a
+ * signature's timestamp would be out of tolerance by now).
  */
 export function createReplayAction(deps: DispatchDeps & { index: KeyIndex }) {
   return async function replay(ctx: Context & { action: any; db: any }, next: Next) {
@@ -20,6 +22,11 @@ export function createReplayAction(deps: DispatchDeps & { index: KeyIndex }) {
     }
     const execution = await ctx.db.getRepository('executions').findOne({ filterByTk: original.get('executionId') });
     if (!execution) ctx.throw(410, 'The execution of this delivery no longer exists; it cannot be replayed');
+    // The delivery and its execution belong to one workflow: a row that says otherwise was not
+    // written by this plugin, and another workflow's context is not handed to this one.
+    if (String(execution.get('key')) !== String(original.get('workflowKey'))) {
+      ctx.throw(409, 'This delivery and its execution belong to different workflows; it cannot be replayed');
+    }
     const entry = deps.index.get(original.get('key'));
     if (!entry) ctx.throw(409, `No enabled webhook workflow has the key "${original.get('key')}"`);
 
