@@ -78,5 +78,6 @@ describe('async deliveries survive SIGKILL', () => {
       `executions:list?filter=${encodeURIComponent(JSON.stringify({ key: created.data.key }))}&pageSize=100`,
     );
     expect(again.data).toHaveLength(5);
-  });
+    // Three app starts on two shared cores: more than the default minute.
+  }, 180_000);
 });
