@@ -51,6 +51,7 @@ async function walk(target: Target, { seed, steps, restarts }: { seed: number; s
   const newKey = () => `sm-${runId}-${++keyCounter}`;
   const everUsed = new Set<string>();
   const log: string[] = [];
+  const counts: Record<string, number> = {};
   let restartsLeft = restarts;
 
   const rows = async (): Promise<Row[]> => {
@@ -229,6 +230,7 @@ async function walk(target: Target, { seed, steps, restarts }: { seed: number; s
       let roll = random() * possible.reduce((sum, a) => sum + a.weight, 0);
       const action = possible.find((a) => (roll -= a.weight) < 0) ?? possible[possible.length - 1];
       log.push(`${step}. ${await action.run(all)}`);
+      counts[action.name] = (counts[action.name] ?? 0) + 1;
       await compare(step);
     }
   } catch (error) {
@@ -236,7 +238,7 @@ async function walk(target: Target, { seed, steps, restarts }: { seed: number; s
     console.error(message);
     throw new Error(message);
   }
-  return log;
+  return { log, counts };
 }
 
 const seedFromEnv = () => (process.env.KEY_WALK_SEED ? Number(process.env.KEY_WALK_SEED) : Date.now() % 2 ** 31);
@@ -257,7 +259,7 @@ describe(`key index state machine, one process (${dialect})`, () => {
       const res = values === undefined ? await req : await req.send(values as object);
       return { status: res.status, body: res.body };
     };
-    const log = await walk(
+    const { log, counts } = await walk(
       {
         api,
         enabledKeys: async () => {
@@ -282,7 +284,7 @@ describe(`key index state machine, one process (${dialect})`, () => {
       },
       { seed, steps: 60, restarts: 3 },
     );
-    console.log(`key walk (seed ${seed}): ${log.length} steps`);
+    console.log(`key walk (seed ${seed}): ${log.length} steps ${JSON.stringify(counts)}`);
   }, 120_000);
 });
 
@@ -354,7 +356,7 @@ describe.skipIf(dialect !== 'postgres' || !REDIS_URL)(
         const body = (await res.json().catch(() => null)) as any;
         return !(res.status === 404 && body?.error?.code === 'NOT_FOUND');
       };
-      const log = await walk(
+      const { log, counts } = await walk(
         {
           api,
           enabledKeys: async () => {
@@ -376,7 +378,7 @@ describe.skipIf(dialect !== 'postgres' || !REDIS_URL)(
         },
         { seed, steps: 50, restarts: 1 },
       );
-      console.log(`two-process key walk (seed ${seed}): ${log.length} steps`);
+      console.log(`two-process key walk (seed ${seed}): ${log.length} steps ${JSON.stringify(counts)}`);
     }, 240_000);
   },
 );

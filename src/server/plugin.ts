@@ -16,6 +16,7 @@ import { Idempotency } from './http/idempotency';
 import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
+import { KeyReconciler } from './key-reconciler';
 import { WebhookResponseInstruction } from './response-node';
 import { maskSecretsInBody } from './secrets';
 import { configureSqliteConcurrency } from './sqlite-concurrency';
@@ -26,9 +27,19 @@ import { beforeWorkflowSave } from './workflow-hooks';
 const WORKFLOW_RESOURCES = /^(workflows|executions|flow_nodes|jobs)(\.|$)/;
 const SWEEP_EVERY_MS = Number(process.env.WEBHOOK_DELIVERY_SWEEP_MS ?? 60_000);
 
+/** Sync message: webhook workflows changed in another process; rebuild the key index. */
+const KEYS_CHANGED = 'webhookKeysChanged';
+/** A webhook workflow row (a row loaded without its type counts too: tracking it costs one rebuild). */
+const isWebhookRow = (instance: any) => {
+  const type = instance?.get?.('type');
+  return type === undefined || type === TRIGGER_TYPE;
+};
+
 /** Wiring only: trigger, response node, route, delivery log, secrets masking, save hooks. */
 export class PluginWebhookTriggerServer extends Plugin {
   readonly index = new KeyIndex();
+  /** Keeps `index` equal to the committed enabled webhook workflows. */
+  keys!: KeyReconciler;
   inbox!: AsyncInbox;
   recorder!: DeliveryRecorder;
   readonly authFailures = AuthFailureBudget.fromEnv();
@@ -38,13 +49,47 @@ export class PluginWebhookTriggerServer extends Plugin {
 
   override async beforeLoad(): Promise<void> {
     this.db.collection(deliveriesCollection);
+    this.keys = new KeyReconciler(
+      this.db,
+      this.index,
+      {
+        notServed: (id, reason) =>
+          (this.app.pm.get('workflow') as unknown as PluginWorkflowServer)
+            .getLogger(id)
+            .error(`webhook workflow ${id} not served: ${reason}`),
+        error: (message) => this.log.error(message),
+      },
+      // The engine's own sync messages follow its toggles; this one says "rebuild" for sure.
+      () => void this.sendSyncMessage({ type: KEYS_CHANGED }),
+    );
+    // Registered here, before the workflow plugin's load() registers its hooks, so that a save is
+    // tracked before the engine's beforeSave switches the previous version off (hooks run in
+    // registration order), and the index is cleared before the engine's beforeStop toggles.
+    const track = (instance: any, options: any) => {
+      if (isWebhookRow(instance)) this.keys.track(options?.transaction);
+    };
+    this.db.on('workflows.beforeSave', track);
+    this.db.on('workflows.beforeDestroy', track);
+    this.app.on('beforeStop', () => this.keys.stop());
+  }
+
+  override async handleSyncMessage(message: { type?: string }): Promise<void> {
+    if (message?.type === KEYS_CHANGED) this.keys.request();
   }
 
   override async load(): Promise<void> {
     const engine = this.app.pm.get('workflow') as unknown as PluginWorkflowServer;
-    engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.index));
+    engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.keys));
     engine.registerInstruction(RESPONSE_INSTRUCTION, new WebhookResponseInstruction(engine));
     this.db.on('workflows.beforeSave', (instance: any, options: any) => beforeWorkflowSave(this.db, instance, options));
+    // A save without a transaction committed row by row: the save returns once the index follows.
+    const settle = async (instance: any, options: any) => {
+      if (!isWebhookRow(instance) || options?.transaction) return;
+      await this.keys.reconcile();
+      void this.sendSyncMessage({ type: KEYS_CHANGED });
+    };
+    this.db.on('workflows.afterSave', settle);
+    this.db.on('workflows.afterDestroy', settle);
 
     const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
@@ -109,7 +154,9 @@ export class PluginWebhookTriggerServer extends Plugin {
       await this.db.getCollection(DELIVERIES).sync();
       this.counter = await this.app.cacheManager.createCounter({ name: 'webhook-rate-limit' }, this.app.lockManager);
     });
-    this.app.on('afterStart', () => {
+    this.app.on('afterStart', async () => {
+      // After the engine's afterStart (its toggles are ignored until now): serve what is committed.
+      await this.keys.start();
       this.accepting = true;
       const retention = retentionFromEnv();
       const sweep = () =>
