@@ -27,8 +27,8 @@ import { beforeWorkflowSave } from './workflow-hooks';
 const WORKFLOW_RESOURCES = /^(workflows|executions|flow_nodes|jobs)(\.|$)/;
 const SWEEP_EVERY_MS = Number(process.env.WEBHOOK_DELIVERY_SWEEP_MS ?? 60_000);
 
-/** Sync message: webhook workflows changed in another process; rebuild the key index. */
-const KEYS_CHANGED = 'webhookKeysChanged';
+/** Pub/sub channel: webhook workflows changed in another process; rebuild the key index. */
+const KEYS_CHANGED = 'webhook.keysChanged';
 /** A webhook workflow row (a row loaded without its type counts too: tracking it costs one rebuild). */
 const isWebhookRow = (instance: any) => {
   const type = instance?.get?.('type');
@@ -59,8 +59,7 @@ export class PluginWebhookTriggerServer extends Plugin {
             .error(`webhook workflow ${id} not served: ${reason}`),
         error: (message) => this.log.error(message),
       },
-      // The engine's own sync messages follow its toggles; this one says "rebuild" for sure.
-      () => void this.sendSyncMessage({ type: KEYS_CHANGED }),
+      () => this.announceKeysChanged(),
     );
     // Registered here, before the workflow plugin's load() registers its hooks, so that a save is
     // tracked before the engine's beforeSave switches the previous version off (hooks run in
@@ -73,9 +72,17 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.app.on('beforeStop', () => this.keys.stop());
   }
 
-  override async handleSyncMessage(message: { type?: string }): Promise<void> {
-    if (message?.type === KEYS_CHANGED) this.keys.request();
+  /**
+   * Tells the other processes to rebuild their key index. The engine's own sync messages (which
+   * follow its toggles) do too, but NocoBase debounces those by a second; this channel is not.
+   */
+  private announceKeysChanged(): void {
+    this.app.pubSubManager
+      .publish(KEYS_CHANGED, { type: KEYS_CHANGED }, { skipSelf: true })
+      .catch((error: Error) => this.log.warn(`webhook keys change not announced: ${error.message}`));
   }
+
+  private readonly onKeysChanged = async (): Promise<void> => this.keys.request();
 
   override async load(): Promise<void> {
     const engine = this.app.pm.get('workflow') as unknown as PluginWorkflowServer;
@@ -86,10 +93,11 @@ export class PluginWebhookTriggerServer extends Plugin {
     const settle = async (instance: any, options: any) => {
       if (!isWebhookRow(instance) || options?.transaction) return;
       await this.keys.reconcile();
-      void this.sendSyncMessage({ type: KEYS_CHANGED });
+      this.announceKeysChanged();
     };
     this.db.on('workflows.afterSave', settle);
     this.db.on('workflows.afterDestroy', settle);
+    await this.app.pubSubManager.subscribe(KEYS_CHANGED, this.onKeysChanged);
 
     const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
