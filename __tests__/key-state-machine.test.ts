@@ -227,8 +227,13 @@ async function walk(target: Target, { seed, steps, restarts }: { seed: number; s
     for (let step = 1; step <= steps; step++) {
       const all = await rows();
       const possible = actions.filter((a) => a.when(all));
-      let roll = random() * possible.reduce((sum, a) => sum + a.weight, 0);
-      const action = possible.find((a) => (roll -= a.weight) < 0) ?? possible[possible.length - 1];
+      const roll = random() * possible.reduce((sum, a) => sum + a.weight, 0);
+      let reached = 0;
+      const action =
+        possible.find((a) => {
+          reached += a.weight;
+          return roll < reached;
+        }) ?? possible[possible.length - 1];
       log.push(`${step}. ${await action.run(all)}`);
       counts[action.name] = (counts[action.name] ?? 0) + 1;
       await compare(step);
