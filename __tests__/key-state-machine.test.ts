@@ -40,6 +40,8 @@ function prng(seed: number) {
   };
 }
 
+/** Steps every walk takes at least once (when it can). */
+const MUST_COVER = ['refused key clash on a new version', 'refused enable', 'revision', 'delete', 'restart'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sorted = (keys: Iterable<string>) => [...new Set(keys)].sort();
 
@@ -229,11 +231,15 @@ async function walk(target: Target, { seed, steps, restarts }: { seed: number; s
       const possible = actions.filter((a) => a.when(all));
       const roll = random() * possible.reduce((sum, a) => sum + a.weight, 0);
       let reached = 0;
+      // In the second half, a step the walk has not taken yet goes first (every walk covers them).
+      const missing = step > steps / 2 ? possible.find((a) => MUST_COVER.includes(a.name) && !counts[a.name]) : null;
       const action =
+        missing ??
         possible.find((a) => {
           reached += a.weight;
           return roll < reached;
-        }) ?? possible[possible.length - 1];
+        }) ??
+        possible[possible.length - 1];
       log.push(`${step}. ${await action.run(all)}`);
       counts[action.name] = (counts[action.name] ?? 0) + 1;
       await compare(step);
