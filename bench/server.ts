@@ -261,6 +261,7 @@ async function bulkWorkflows(args: { count: number }) {
       routingIds.push(String(workflow.id));
     }
   }
+  await plugin.keys.idle();
   return { ms: performance.now() - started, indexSize: plugin.index.size };
 }
 
@@ -274,6 +275,7 @@ async function toggleRouting(args: { enabled: boolean }) {
     const rows: any[] = await Workflow.findAll({ where: { id: ids } });
     for (const workflow of rows) (engine as any).toggle(workflow, args.enabled, { silent: true });
   }
+  await plugin.keys.idle();
   return { ms: performance.now() - started, indexSize: plugin.index.size };
 }
 

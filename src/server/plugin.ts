@@ -19,8 +19,17 @@ import { KeyIndex } from './key-index';
 import { executionsRunnerField, RUNNERS, runnersCollection } from './recovery/collection';
 import { RunRecovery } from './recovery/recovery';
 import { recoverySettingsFromEnv } from './recovery/settings';
+import { KeyReconciler } from './key-reconciler';
 import { WebhookResponseInstruction } from './response-node';
-import { hasOpenSecrets, MASK, maskSecretsInBody, SecretCipher, sealSecrets, secretKeyMaterial } from './secrets';
+import {
+  hasOpenSecrets,
+  MASK,
+  maskSecretsInBody,
+  openSecrets,
+  SecretCipher,
+  sealSecrets,
+  secretKeyMaterial,
+} from './secrets';
 import { configureSqliteConcurrency } from './sqlite-concurrency';
 import { WebhookTrigger } from './trigger';
 import { UploadStore } from './uploads';
@@ -34,9 +43,19 @@ const envInt = (name: string, fallback: number) => Number(process.env[name] || f
 /** What the API may do with the delivery log: read it and replay it. It is written by the plugin alone. */
 const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay']);
 
+/** Pub/sub channel: webhook workflows changed in another process; rebuild the key index. */
+const KEYS_CHANGED = 'webhook.keysChanged';
+/** A webhook workflow row (a row loaded without its type counts too: tracking it costs one rebuild). */
+const isWebhookRow = (instance: any) => {
+  const type = instance?.get?.('type');
+  return type === undefined || type === TRIGGER_TYPE;
+};
+
 /** Wiring only: trigger, response node, route, delivery log, secrets masking, save hooks. */
 export class PluginWebhookTriggerServer extends Plugin {
   readonly index = new KeyIndex();
+  /** Keeps `index` equal to the committed enabled webhook workflows. */
+  keys!: KeyReconciler;
   inbox!: AsyncInbox;
   recorder!: DeliveryRecorder;
   recovery!: RunRecovery;
@@ -51,12 +70,46 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.db.collection(deliveriesCollection);
     this.db.collection(runnersCollection);
     this.db.extendCollection({ name: 'executions', fields: [executionsRunnerField] });
+    this.cipher = new SecretCipher(secretKeyMaterial(storagePathJoin('webhook-trigger', 'secret.key')));
+    this.keys = new KeyReconciler(
+      this.db,
+      this.index,
+      (verification) => openSecrets(verification, this.cipher),
+      {
+        notServed: (id, reason) =>
+          (this.app.pm.get('workflow') as unknown as PluginWorkflowServer)
+            .getLogger(id)
+            .error(`webhook workflow ${id} not served: ${reason}`),
+        error: (message) => this.log.error(message),
+      },
+      () => this.announceKeysChanged(),
+    );
+    // Registered here, before the workflow plugin's load() registers its hooks, so that a save is
+    // tracked before the engine's beforeSave switches the previous version off (hooks run in
+    // registration order), and the index is cleared before the engine's beforeStop toggles.
+    const track = (instance: any, options: any) => {
+      if (isWebhookRow(instance)) this.keys.track(options?.transaction);
+    };
+    this.db.on('workflows.beforeSave', track);
+    this.db.on('workflows.beforeDestroy', track);
+    this.app.on('beforeStop', () => this.keys.stop());
   }
+
+  /**
+   * Tells the other processes to rebuild their key index. The engine's own sync messages (which
+   * follow its toggles) do too, but NocoBase debounces those by a second; this channel is not.
+   */
+  private announceKeysChanged(): void {
+    this.app.pubSubManager
+      .publish(KEYS_CHANGED, { type: KEYS_CHANGED }, { skipSelf: true })
+      .catch((error: Error) => this.log.warn(`webhook keys change not announced: ${error.message}`));
+  }
+
+  private readonly onKeysChanged = async (): Promise<void> => this.keys.request();
 
   override async load(): Promise<void> {
     const engine = this.app.pm.get('workflow') as unknown as PluginWorkflowServer;
-    this.cipher = new SecretCipher(secretKeyMaterial(storagePathJoin('webhook-trigger', 'secret.key')));
-    engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.index, this.cipher));
+    engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.keys));
     engine.registerInstruction(RESPONSE_INSTRUCTION, new WebhookResponseInstruction(engine));
     this.db.on('workflows.beforeSave', (instance: any, options: any) =>
       beforeWorkflowSave(this.db, this.cipher, instance, options),
@@ -79,6 +132,15 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.db.on('executions.afterDestroy', (execution: any) =>
       this.uploads.removeFiles(execution.get('context')?.files).catch(() => undefined),
     );
+    // A save without a transaction committed row by row: the save returns once the index follows.
+    const settle = async (instance: any, options: any) => {
+      if (!isWebhookRow(instance) || options?.transaction) return;
+      await this.keys.reconcile();
+      this.announceKeysChanged();
+    };
+    this.db.on('workflows.afterSave', settle);
+    this.db.on('workflows.afterDestroy', settle);
+    await this.app.pubSubManager.subscribe(KEYS_CHANGED, this.onKeysChanged);
 
     const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
@@ -187,6 +249,8 @@ export class PluginWebhookTriggerServer extends Plugin {
     });
     this.app.on('afterStart', async () => {
       await this.sealStoredSecrets();
+      // After the engine's afterStart (its toggles are ignored until now): serve what is committed.
+      await this.keys.start();
       this.accepting = true;
       const retention = retentionFromEnv();
       const sweep = () =>

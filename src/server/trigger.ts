@@ -1,38 +1,30 @@
 import type { Transactionable } from '@nocobase/database';
 import { Trigger, type WorkflowModel } from '@nocobase/plugin-workflow';
-import { generateKey, normalizeConfig, type RawWebhookConfig, validateConfig } from './config';
-import type { KeyIndex } from './key-index';
-import { openSecrets, type SecretCipher } from './secrets';
+import { generateKey, type RawWebhookConfig, validateConfig } from './config';
+import type { KeyReconciler } from './key-reconciler';
 
 /**
- * The `webhook` trigger type. It subscribes to nothing itself: `on`/`off` keep the key index
- * that the HTTP route reads, so enable, disable, update, delete and new versions are all
- * honoured by the route at once.
+ * The `webhook` trigger type. It subscribes to nothing itself. The engine calls `on`/`off`
+ * inside the save that enables or disables a workflow, before that save has committed (and
+ * possibly before a later hook refuses it), so they do not touch the key index: they only say
+ * "committed state may have changed", and the reconciler rebuilds the index from committed rows
+ * (at once, or when the open save commits). A config that fails normalizeConfig is logged and
+ * not served.
  */
 export class WebhookTrigger extends Trigger {
   constructor(
     workflowPlugin: ConstructorParameters<typeof Trigger>[0],
-    private readonly index: KeyIndex,
-    private readonly cipher: SecretCipher,
+    private readonly keys: KeyReconciler,
   ) {
     super(workflowPlugin);
   }
 
-  override on(workflow: WorkflowModel): void {
-    const raw = (workflow.config ?? {}) as RawWebhookConfig;
-    try {
-      const config = normalizeConfig(raw, (v) => openSecrets(v, this.cipher));
-      this.index.set({ workflow, config });
-    } catch (error) {
-      this.workflow
-        .getLogger(workflow.id)
-        .error(`webhook workflow ${workflow.id} not served: ${(error as Error).message}`);
-    }
+  override on(_workflow: WorkflowModel): void {
+    this.keys.request();
   }
 
-  override off(workflow: WorkflowModel): void {
-    const key = (workflow.config as RawWebhookConfig | undefined)?.key;
-    if (typeof key === 'string') this.index.delete(key, workflow.id);
+  override off(_workflow: WorkflowModel): void {
+    this.keys.request();
   }
 
   override validateConfig(config: Record<string, unknown>): Record<string, string> | null {
