@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildApp, databaseEnv, sharedStorage, signInAsRoot, startChildApp } from './helpers/child-app';
@@ -30,10 +31,15 @@ describe('hostile requests against a real process', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     storage = sharedStorage();
-    child = await startChildApp({ ...databaseEnv(db.options), STORAGE_PATH: storage, WEBHOOK_BODY_TIMEOUT_MS: '1000' });
+    child = await startChildApp({
+      ...databaseEnv(db.options),
+      STORAGE_PATH: storage,
+      WEBHOOK_BODY_TIMEOUT_MS: '1000',
+      WEBHOOK_HEADERS_TIMEOUT_MS: '3000',
+    });
     port = Number(new URL(child.origin).port);
     api = await signInAsRoot(child.origin);
-    for (const target of HOSTILE_TARGETS) {
+    for (const target of [...HOSTILE_TARGETS, { sync: true, config: { key: 'paths', path: '/orders/:id' } }]) {
       const created = await api('workflows:create', { title: target.config.key, type: 'webhook', ...target });
       const id = created.data.id;
       if (target.sync) await api(`workflows/${id}/nodes:create`, { type: 'output', config: { value: 'still here' } });
@@ -59,6 +65,47 @@ describe('hostile requests against a real process', () => {
     expect(await healthy()).toEqual({ status: 200, body: 'still here' });
   });
 
+  it('a 413 closes the connection instead of keeping a socket with an unread body', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    const closed = new Promise<string>((resolve) => {
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk.toString();
+      });
+      socket.on('close', () => resolve(data));
+    });
+    socket.write(
+      request('POST', '/api/webhooks/strict', { 'Content-Type': 'application/json', 'Content-Length': 5000 }),
+    );
+    const answer = await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(answer).toContain('PAYLOAD_TOO_LARGE');
+  });
+
+  it('stalled headers get 408 in the JSON error shape', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    const closed = new Promise<string>((resolve) => {
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk.toString();
+      });
+      socket.on('close', () => resolve(data));
+    });
+    socket.write('POST /api/webhooks/open HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const answer = await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toContain('REQUEST_TIMEOUT');
+  });
+
+  it('NUL is refused in the sub-path as in the query and the body; the good path is served', async () => {
+    const bad = await fetch(`${child.origin}/api/webhooks/paths/orders/a%00b`, { method: 'POST', body: '{}' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.code).toBe('INVALID_BODY');
+    const good = await fetch(`${child.origin}/api/webhooks/paths/orders/a-b`, { method: 'POST', body: '{}' });
+    expect(good.status).toBe(200);
+  });
+
   it('answers 1,000+ hostile, truncated and aborted requests and goes on: no 5xx, no file, no execution', async () => {
     const answers = await sendBadRequests(port);
     expect(answers.length).toBeGreaterThanOrEqual(1000);
@@ -68,8 +115,8 @@ describe('hostile requests against a real process', () => {
     expect(child.output()).not.toMatch(/unhandled|uncaught/i);
     expect(await healthy()).toEqual({ status: 200, body: 'still here' });
     expect(filesUnder(path.join(storage, 'uploads'))).toEqual([]);
-    // Only the health checks ran.
+    // Only the health checks and the good sub-path ran.
     const executions = await api('executions:list?pageSize=1');
-    expect(executions.meta.count).toBe(2);
+    expect(executions.meta.count).toBe(3);
   });
 });

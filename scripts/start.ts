@@ -17,9 +17,10 @@ async function main() {
 
   const host = process.env.APP_HOST ?? '127.0.0.1';
   const port = Number(process.env.APP_PORT ?? 13000);
-  // Stalled headers are answered 408 within about 20 s (Node's default check runs every 30 s
-  // on a 60 s limit).
-  const server = createServer({ headersTimeout: 20_000, connectionsCheckingInterval: 2_000 }, app.callback());
+  // Stalled headers are answered 408 within WEBHOOK_HEADERS_TIMEOUT_MS (20 s) and 2 s more
+  // (Node's default checks every 30 s against 60 s).
+  const headersTimeout = Number(process.env.WEBHOOK_HEADERS_TIMEOUT_MS || 20_000);
+  const server = createServer({ headersTimeout, connectionsCheckingInterval: 2_000 }, app.callback());
   server.keepAliveTimeout = 65_000;
   answerClientErrorsAsJson(server);
   await new Promise<void>((resolve, reject) => {
