@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readSettings } from '../src/server/settings';
 import { createApplication } from './app';
 import { answerClientErrorsAsJson } from './client-error';
 import { DEMO_KEY, ensureDemoWorkflow } from './demo';
@@ -13,7 +14,9 @@ async function main() {
   const app = await createApplication();
   if (!(await app.isInstalled())) await app.runCommandThrowError('install');
   await app.runCommandThrowError('start');
-  if (process.env.WEBHOOK_DEMO !== 'off') await ensureDemoWorkflow(app);
+  // The plugin has checked every WEBHOOK_* variable while it loaded (an invalid one stops it there).
+  const settings = readSettings(process.env, app.db.options.dialect);
+  if (settings.WEBHOOK_DEMO === 'on') await ensureDemoWorkflow(app);
 
   const host = process.env.APP_HOST ?? '127.0.0.1';
   const port = Number(process.env.APP_PORT ?? 13000);
@@ -40,7 +43,7 @@ async function main() {
   );
 
   // Diagnostics (the soak reads them): with WEBHOOK_STATS_MS set, a line of process figures that often.
-  const statsEveryMs = Number(process.env.WEBHOOK_STATS_MS ?? 0);
+  const statsEveryMs = settings.WEBHOOK_STATS_MS;
   if (statsEveryMs > 0) {
     // The histogram holds the time between 10 ms timer ticks: the delay is what exceeds 10 ms.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });

@@ -6,7 +6,7 @@ import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from './constants';
 import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
 import { DeliveryRecorder } from './deliveries/recorder';
 import { createReplayAction } from './deliveries/replay';
-import { markCutOff, retentionFromEnv, sweepDeliveries } from './deliveries/retention';
+import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
 import { AsyncInbox } from './dispatch/async-inbox';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Lane } from './dispatch/lane';
@@ -18,20 +18,22 @@ import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
 import { WebhookResponseInstruction } from './response-node';
 import { maskSecretsInBody } from './secrets';
+import { readSettings, type WebhookSettings } from './settings';
 import { configureSqliteConcurrency } from './sqlite-concurrency';
 import { WebhookTrigger } from './trigger';
 import { beforeWorkflowSave } from './workflow-hooks';
 
 /** Resources whose answers can carry webhook workflows (and so their secrets). */
 const WORKFLOW_RESOURCES = /^(workflows|executions|flow_nodes|jobs)(\.|$)/;
-const SWEEP_EVERY_MS = Number(process.env.WEBHOOK_DELIVERY_SWEEP_MS ?? 60_000);
 
 /** Wiring only: trigger, response node, route, delivery log, secrets masking, save hooks. */
 export class PluginWebhookTriggerServer extends Plugin {
   readonly index = new KeyIndex();
   inbox!: AsyncInbox;
   recorder!: DeliveryRecorder;
-  readonly authFailures = AuthFailureBudget.fromEnv();
+  /** The WEBHOOK_* environment variables, read and checked in `load` (an invalid one stops start-up). */
+  settings!: WebhookSettings;
+  authFailures!: AuthFailureBudget;
   private accepting = false;
   private counter: Counter | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -41,17 +43,22 @@ export class PluginWebhookTriggerServer extends Plugin {
   }
 
   override async load(): Promise<void> {
+    const settings = readSettings(process.env, this.db.options.dialect);
+    this.settings = settings;
+    this.authFailures = AuthFailureBudget.fromSettings(settings);
     const engine = this.app.pm.get('workflow') as unknown as PluginWorkflowServer;
     engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.index));
     engine.registerInstruction(RESPONSE_INSTRUCTION, new WebhookResponseInstruction(engine));
     this.db.on('workflows.beforeSave', (instance: any, options: any) => beforeWorkflowSave(this.db, instance, options));
 
-    const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
-    const lane = new Lane(Number(process.env.WEBHOOK_SYNC_CONCURRENCY ?? (dialect === 'sqlite' ? 1 : 4)));
+    const lane = new Lane(settings.WEBHOOK_SYNC_CONCURRENCY);
     this.inbox = new AsyncInbox(this.db, engine, () => (this.app as any).snowflakeIdGenerator.generate());
-    this.recorder = new DeliveryRecorder(this.db, (error) =>
-      this.log.error(`delivery log write failed: ${(error as Error).message}`),
+    this.recorder = new DeliveryRecorder(
+      this.db,
+      (error) => this.log.error(`delivery log write failed: ${(error as Error).message}`),
+      settings.WEBHOOK_LOG_REJECTED_PER_SECOND,
+      settings.WEBHOOK_LOG_FLUSH_MS,
     );
     const lookupAnswer = async (idempotencyKey: string): Promise<HttpAnswer | null> => {
       const row = await this.db.getRepository(DELIVERIES).findOne({
@@ -78,9 +85,8 @@ export class PluginWebhookTriggerServer extends Plugin {
         counter: () => this.rateCounter(),
         uploadDir: (deliveryId) => storagePathJoin('uploads', 'webhooks', deliveryId),
         accepting: () => this.accepting,
-        // 32 KiB: its base64 form still fits MySQL/MariaDB's TEXT (65,535 bytes).
-        logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 32 * 1024),
-        bodyTimeoutMs: Number(process.env.WEBHOOK_BODY_TIMEOUT_MS ?? 15_000),
+        logBodyBytes: settings.WEBHOOK_LOG_BODY_BYTES,
+        bodyTimeoutMs: settings.WEBHOOK_BODY_TIMEOUT_MS,
         authFailures: this.authFailures,
         log: (message, meta) => this.log.error(message, meta),
       }),
@@ -105,19 +111,22 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.app.acl.registerSnippet({ name: `pm.${this.name}.deliveries`, actions: [`${DELIVERIES}:*`] });
 
     this.app.on('beforeStart', async () => {
-      await configureSqliteConcurrency(this.db);
+      await configureSqliteConcurrency(this.db, {
+        enabled: settings.WEBHOOK_SQLITE_TUNING === 'on',
+        busyTimeoutMs: settings.WEBHOOK_SQLITE_BUSY_TIMEOUT_MS,
+      });
       await this.db.getCollection(DELIVERIES).sync();
       this.counter = await this.app.cacheManager.createCounter({ name: 'webhook-rate-limit' }, this.app.lockManager);
     });
     this.app.on('afterStart', () => {
       this.accepting = true;
-      const retention = retentionFromEnv();
+      const retention = retentionFromSettings(settings);
       const sweep = () =>
         Promise.all([sweepDeliveries(this.db, retention), markCutOff(this.db)]).catch((error) =>
           this.log.warn(`delivery log upkeep failed: ${error.message}`),
         );
       sweep();
-      this.sweeper = setInterval(sweep, SWEEP_EVERY_MS);
+      this.sweeper = setInterval(sweep, settings.WEBHOOK_DELIVERY_SWEEP_MS);
       this.sweeper.unref();
     });
     this.app.on('beforeStop', async () => {
