@@ -36,14 +36,14 @@ describe.skipIf(dialect !== 'sqlite')('SQLite turn-taking', () => {
     // What Sequelize's SQLite manager does with `releaseConnection(connection, true)`: close it.
     sequelize().connectionManager.releaseConnection(first.connection, true);
     // Without the turn handed on, this waits the whole busy timeout (30 s).
-    const second = await within(sequelize().transaction(), 3000, 'the next transaction');
+    const second: any = await within(sequelize().transaction(), 3000, 'the next transaction');
     await sequelize().query("INSERT INTO turn_probe (v) VALUES ('second')", { transaction: second });
     await second.commit();
     await first.rollback().catch(() => {});
     const [rows] = await sequelize().query('SELECT v FROM turn_probe ORDER BY id');
     expect(rows.map((r: { v: string }) => r.v)).toEqual(['second']);
     // And the turns go on as before.
-    const third = await within(sequelize().transaction(), 3000, 'a further transaction');
+    const third: any = await within(sequelize().transaction(), 3000, 'a further transaction');
     await third.commit();
   });
 

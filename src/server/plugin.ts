@@ -16,6 +16,7 @@ import { Idempotency } from './http/idempotency';
 import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
+import { mountFirst } from './mount';
 import { WebhookResponseInstruction } from './response-node';
 import { maskSecretsInBody } from './secrets';
 import { readSettings, type WebhookSettings } from './settings';
@@ -77,7 +78,11 @@ export class PluginWebhookTriggerServer extends Plugin {
     };
 
     const prefix = ((this.app.resourcer.options as { prefix?: string }).prefix ?? '/api').replace(/\/$/, '');
-    this.app.use(
+    // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,
+    // CORS, data wrapping, auth or ACL; it has its own delivery log, parser and checks. NocoBase's
+    // own middleware keep their order (see mountFirst).
+    mountFirst(
+      this.app,
       createWebhookRoute({
         ...deps,
         base: `${prefix}/${ROUTE_SEGMENT}/`,
@@ -90,12 +95,7 @@ export class PluginWebhookTriggerServer extends Plugin {
         authFailures: this.authFailures,
         log: (message, meta) => this.log.error(message, meta),
       }),
-      // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,
-      // CORS, data wrapping, auth or ACL; it has its own delivery log, parser and checks.
-      {
-        tag: 'webhooks',
-        before: ['logger', 'generateReqId', 'audit', 'extractClientIp', 'bodyParser', 'i18n', 'cors', 'dataWrapping'],
-      },
+      'webhooks',
     );
     this.app.use(
       async (ctx: Context & { action?: { resourceName?: string } }, next: Next) => {
