@@ -11,6 +11,12 @@ const CASES: Array<[field: string, valid: unknown, invalid: unknown, message: st
   ['methods', ['post', 'PUT'], ['FETCH'], 'methods: Choose one or more of GET, HEAD, POST, PUT, PATCH, DELETE'],
   ['timeoutMs', 1000, 0, 'timeoutMs: Must be a whole number greater than 0, got 0'],
   ['timeoutMs', 30_000, -1, 'timeoutMs: Must be a whole number greater than 0, got -1'],
+  [
+    'timeoutMs',
+    2_147_483_647,
+    2_147_483_648,
+    'timeoutMs: Must be at most 2147483647 ms (about 24 days), got 2147483648',
+  ],
   ['maxBodyBytes', 2048, 0, 'maxBodyBytes: Must be a whole number greater than 0, got 0'],
   ['maxBodyBytes', 1, 1.5, 'maxBodyBytes: Must be a whole number greater than 0, got 1.5'],
   [

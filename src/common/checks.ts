@@ -24,6 +24,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isUnset = (v: unknown) => v === undefined || v === null;
 const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v) ?? v));
 
+/** The longest delay a timer takes (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export const isPositiveInteger = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 
 /** True for an IPv4/IPv6 address (brackets allowed) or CIDR range, as the allow-list reads them. */
@@ -91,7 +94,13 @@ export const fieldChecks = {
     return ok ? null : msg('Choose one or more of {{methods}}', { methods: METHODS.join(', ') });
   },
   maxBodyBytes: positiveInteger,
-  timeoutMs: positiveInteger,
+  timeoutMs(value: unknown): Problem | null {
+    // A Node timer longer than this fires after 1 ms instead.
+    if (isPositiveInteger(value) && value > MAX_TIMER_MS) {
+      return msg('Must be at most {{max}} ms (about 24 days), got {{value}}', { max: MAX_TIMER_MS, value });
+    }
+    return positiveInteger(value);
+  },
   ipAllowlist: ipList,
   trustedProxies: ipList,
   idempotencyHeader: headerNameProblem,
