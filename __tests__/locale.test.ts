@@ -29,7 +29,9 @@ function sourceFiles(dir: string): string[] {
 export function uiStrings(): Map<string, string> {
   const found = new Map<string, string>();
   const call = /\b(?:t|tval|tr|msg)\(\s*(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)"|`((?:\\.|[^`\\$])*)`)\s*[,)]/g;
-  for (const file of sourceFiles(path.join(root, 'src', 'client'))) {
+  // src/common holds the configuration checks' messages, shown (translated) by the form.
+  const files = [...sourceFiles(path.join(root, 'src', 'client')), ...sourceFiles(path.join(root, 'src', 'common'))];
+  for (const file of files) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(call)) {
       const raw = m[1] ?? m[2] ?? m[3] ?? '';

@@ -14,6 +14,7 @@ import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import type { Application } from '@nocobase/server';
 import { createApplication } from '../scripts/app';
 import { WEBHOOK_PLUGIN_NAME } from '../scripts/plugins';
+import { mountFirst } from '../src/server/mount';
 import type PluginWebhookTriggerServer from '../src/server/plugin';
 import {
   type CreatedWorkflow,
@@ -342,36 +343,20 @@ function naturalOrder(): string[] | null {
 
 /**
  * The floor for the rejection figures: a no-op middleware answering 204 right before the webhook
- * route, with the route's own ordering rules, so it meets exactly the middleware the route meets.
- * Added only if a dry run shows that it leaves NocoBase's order as it is (the sorter may
- * otherwise move other middleware around).
+ * route (mounted the way the route is, first in the chain, so it meets exactly the middleware the
+ * route meets: none). Added only if NocoBase's order stays as it is.
  */
 function addNoopFloor(): boolean {
-  const middleware = (app as any).middleware as { _items: TopoItem[]; constructor: new () => any };
-  const webhook = middleware._items.find((i) => i.group === 'webhooks');
-  if (!webhook) return false;
+  const middleware = (app as any).middleware as { _items: TopoItem[] };
+  if (!middleware._items.some((i) => i.group === 'webhooks')) return false;
   const noop = async function benchNoopAtWebhookPosition(ctx: any, next: () => Promise<void>) {
     if (ctx.path !== '/api/bench-noop/position') return next();
     ctx.status = 204;
   };
-  const options = { before: ['webhooks', ...webhook.before], after: [...webhook.after] };
-  const probe = new middleware.constructor();
-  for (const item of [...middleware._items].sort((a, b) => a.seq - b.seq)) {
-    probe.add(item.node, { group: item.group, before: item.before, after: item.after, sort: item.sort, manual: true });
-  }
-  probe.add(noop, { group: 'bench-noop-position', ...options, manual: true });
-  try {
-    probe.sort();
-  } catch {
-    return false;
-  }
-  const now = orderOf(middleware._items).join('>');
-  const then = orderOf(probe._items)
-    .filter((t) => t !== 'bench-noop-position')
-    .join('>');
-  if (now !== then) return false;
-  app.use(noop, { tag: 'bench-noop-position', ...options });
-  return true;
+  const before = orderOf(middleware._items).join('>');
+  mountFirst(app, noop, 'bench-noop-position');
+  const after = orderOf(middleware._items);
+  return after[0] === 'bench-noop-position' && after.slice(1).join('>') === before;
 }
 
 let stopping: Promise<void> | null = null;

@@ -1,4 +1,5 @@
 import PluginWebhookTriggerServer from '../src/server';
+import { readSetting } from '../src/server/settings';
 
 /**
  * The NocoBase plugins the product runs with: the workflow engine and what it and root sign-in
@@ -21,7 +22,7 @@ export const WEBHOOK_PLUGIN_NAME = 'webhook-trigger';
 export function appPlugins(): any[] {
   const plugins: any[] = [...NOCOBASE_PLUGINS, [PluginWebhookTriggerServer, { name: WEBHOOK_PLUGIN_NAME }]];
   // Tests that run the product in a child process need their test-only nodes (`test-sleep`) in it.
-  if (process.env.WEBHOOK_TEST_INSTRUCTIONS === 'on') {
+  if (readSetting('WEBHOOK_TEST_INSTRUCTIONS', 'off') === 'on') {
     plugins.push(require('../__tests__/helpers/test-instructions').testInstructions);
   }
   return plugins;

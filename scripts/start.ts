@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readSettings } from '../src/server/settings';
 import { createApplication } from './app';
 import { answerClientErrorsAsJson } from './client-error';
 import { DEMO_KEY, ensureDemoWorkflow } from './demo';
@@ -13,13 +14,15 @@ async function main() {
   const app = await createApplication();
   if (!(await app.isInstalled())) await app.runCommandThrowError('install');
   await app.runCommandThrowError('start');
-  if (process.env.WEBHOOK_DEMO !== 'off') await ensureDemoWorkflow(app);
+  // The plugin has checked every WEBHOOK_* variable while it loaded (an invalid one stops it there).
+  const settings = readSettings(process.env, app.db.options.dialect);
+  if (settings.WEBHOOK_DEMO === 'on') await ensureDemoWorkflow(app);
 
   const host = process.env.APP_HOST ?? '127.0.0.1';
   const port = Number(process.env.APP_PORT ?? 13000);
   // Stalled headers are answered 408 within WEBHOOK_HEADERS_TIMEOUT_MS (20 s) and 2 s more
   // (Node's default checks every 30 s against 60 s).
-  const headersTimeout = Number(process.env.WEBHOOK_HEADERS_TIMEOUT_MS || 20_000);
+  const headersTimeout = settings.WEBHOOK_HEADERS_TIMEOUT_MS;
   const server = createServer({ headersTimeout, connectionsCheckingInterval: 2_000 }, app.callback());
   server.keepAliveTimeout = 65_000;
   answerClientErrorsAsJson(server);
@@ -43,7 +46,7 @@ async function main() {
   );
 
   // Diagnostics (the soak reads them): with WEBHOOK_STATS_MS set, a line of process figures that often.
-  const statsEveryMs = Number(process.env.WEBHOOK_STATS_MS ?? 0);
+  const statsEveryMs = settings.WEBHOOK_STATS_MS;
   if (statsEveryMs > 0) {
     // The histogram holds the time between 10 ms timer ticks: the delay is what exceeds 10 ms.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });

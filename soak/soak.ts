@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readSetting } from '../src/server/settings';
 
 const root = path.resolve(__dirname, '..');
 const num = (name: string, fallback: number) => {
@@ -36,8 +37,9 @@ const SYNC_SHARE = num('SOAK_SYNC_SHARE', 0.2);
 const REPORT_SECONDS = num('SOAK_REPORT_SECONDS', 10);
 const WARMUP_SECONDS = num('SOAK_WARMUP_SECONDS', Math.min(60, Math.floor(SECONDS / 3)));
 const RSS_LIMIT_MB = num('SOAK_RSS_LIMIT_MB', 50);
-const MAX_ROWS = num('WEBHOOK_DELIVERY_MAX_ROWS', 500);
-const SWEEP_MS = num('WEBHOOK_DELIVERY_SWEEP_MS', 10_000);
+// The app's own variables, checked as the plugin checks them; the soak's defaults keep the log small.
+const MAX_ROWS = readSetting('WEBHOOK_DELIVERY_MAX_ROWS', 500);
+const SWEEP_MS = readSetting('WEBHOOK_DELIVERY_SWEEP_MS', 10_000);
 const PROBE_EVERY_MS = 250;
 const ROWS_EVERY_MS = 3000;
 const MAX_IN_FLIGHT = 256;

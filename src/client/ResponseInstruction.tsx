@@ -1,5 +1,6 @@
 import { SendOutlined } from '@ant-design/icons';
 import { Instruction, WorkflowVariableInput, WorkflowVariableJSON } from '@nocobase/plugin-workflow/client';
+import { RESPONSE_INSTRUCTION } from '../common/constants';
 import { KeyValueEditor } from './components/KeyValueEditor';
 import { tval } from './locale';
 
@@ -9,7 +10,7 @@ import { tval } from './locale';
  */
 export default class WebhookResponseInstruction extends Instruction {
   title = tval('Webhook response');
-  type = 'webhook-response';
+  type = RESPONSE_INSTRUCTION;
   group = 'extended';
   description = tval(
     'Answers the caller of a sync webhook with this status, headers and body, and ends the run. Each may use variables.',

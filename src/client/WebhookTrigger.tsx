@@ -12,15 +12,24 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_TOLERANCE_SECONDS,
-  HEADER_NAME_PATTERN,
-  invalidIpEntries,
+  fieldChecks,
+  headerNameProblem,
   isIpEntry,
   KEY_PATTERN,
   METHODS,
+  type Problem,
   schemaToVariables,
 } from './utils';
 
 const tr = (text: string, options?: Record<string, unknown>) => i18n.t(text, { ns: [NAMESPACE, 'client'], ...options });
+
+/** A form validator from one of the checks the server runs too (src/common/checks.ts), translated. */
+const validator =
+  (check: (value: unknown) => Problem | null) =>
+  (value: unknown): string | undefined => {
+    const problem = check(value);
+    return problem ? tr(problem.text, { ...problem.values, interpolation: { escapeValue: false } }) : undefined;
+  };
 
 const visibleFor = (types: string[]) => ({
   dependencies: ['.type'],
@@ -43,11 +52,6 @@ const secretField = (types: string[], title: string, description: string) => ({
 });
 
 const SIGNED = ['hmac', 'github', 'stripe', 'slack', 'shopify', 'standard'];
-
-const ipListValidator = (value: unknown) => {
-  const bad = invalidIpEntries(value);
-  return bad.length ? tr('Not an IP address or CIDR range: {{entries}}', { entries: bad.join(', ') }) : undefined;
-};
 
 /** Path parameter names of a sub-path pattern such as `/orders/:id`. */
 function pathParams(path: unknown): string[] {
@@ -85,10 +89,8 @@ export default class WebhookTrigger extends Trigger {
           required: true,
           'x-decorator': 'FormItem',
           'x-component': 'WebhookKey',
-          'x-validator': (value: unknown) =>
-            typeof value === 'string' && KEY_PATTERN.test(value)
-              ? undefined
-              : tr('1 to 128 letters, digits, "_" or "-"'),
+          // Required here: the server generates a key only when a workflow is created without one.
+          'x-validator': validator((value) => fieldChecks.key(value ?? '')),
         },
         path: {
           type: 'string',
@@ -113,6 +115,7 @@ export default class WebhookTrigger extends Trigger {
           enum: METHODS.map((m) => ({ label: m, value: m })),
           default: ['POST'],
           required: true,
+          'x-validator': validator(fieldChecks.methods),
         },
         deliveries: {
           type: 'void',
@@ -170,10 +173,7 @@ export default class WebhookTrigger extends Trigger {
               'x-decorator': 'FormItem',
               'x-component': 'Input',
               'x-component-props': { placeholder: 'X-Signature' },
-              'x-validator': (value: unknown) =>
-                !value || (typeof value === 'string' && HEADER_NAME_PATTERN.test(value))
-                  ? undefined
-                  : tr('Not a header name'),
+              'x-validator': validator(headerNameProblem),
               'x-reactions': [
                 visibleFor(['token', 'hmac']),
                 {
@@ -257,7 +257,7 @@ export default class WebhookTrigger extends Trigger {
             placeholder: '192.30.252.0/22, 2001:db8::/32',
             testid: 'ip-allowlist',
           },
-          'x-validator': ipListValidator,
+          'x-validator': validator(fieldChecks.ipAllowlist),
         },
         trustedProxies: {
           type: 'array',
@@ -268,7 +268,7 @@ export default class WebhookTrigger extends Trigger {
           'x-decorator': 'FormItem',
           'x-component': 'TagList',
           'x-component-props': { isValid: isIpEntry, placeholder: '10.0.0.0/8, 127.0.0.1', testid: 'trusted-proxies' },
-          'x-validator': ipListValidator,
+          'x-validator': validator(fieldChecks.trustedProxies),
         },
       },
     },
@@ -294,10 +294,7 @@ export default class WebhookTrigger extends Trigger {
           'x-decorator': 'FormItem',
           'x-component': 'Input',
           'x-component-props': { placeholder: 'X-GitHub-Delivery' },
-          'x-validator': (value: unknown) =>
-            !value || (typeof value === 'string' && HEADER_NAME_PATTERN.test(value))
-              ? undefined
-              : tr('Not a header name'),
+          'x-validator': validator(fieldChecks.idempotencyHeader),
         },
         maxBodyBytes: {
           type: 'number',
@@ -305,14 +302,17 @@ export default class WebhookTrigger extends Trigger {
           description: tval('Larger bodies get 413. Default 1 MiB (1048576 bytes).'),
           'x-decorator': 'FormItem',
           'x-component': 'InputNumber',
-          'x-component-props': { min: 1, precision: 0, step: 1024, addonAfter: tval('bytes') },
+          // No `min`: the input would turn 0 into 1 without a word; the check says what is wrong.
+          'x-component-props': { precision: 0, step: 1024, addonAfter: tval('bytes') },
           default: DEFAULT_MAX_BODY_BYTES,
+          'x-validator': validator(fieldChecks.maxBodyBytes),
         },
         rateLimit: {
           title: tval('Rate limit'),
           description: tval('Over it: 429 with Retry-After. Empty: no limit.'),
           'x-decorator': 'FormItem',
           'x-component': 'RateLimitInput',
+          'x-validator': validator(fieldChecks.rateLimit),
         },
         cors: {
           title: tval('CORS origins'),
@@ -321,6 +321,7 @@ export default class WebhookTrigger extends Trigger {
           ),
           'x-decorator': 'FormItem',
           'x-component': 'CorsInput',
+          'x-validator': validator(fieldChecks.cors),
         },
       },
     },
@@ -342,8 +343,9 @@ export default class WebhookTrigger extends Trigger {
               ),
               'x-decorator': 'FormItem',
               'x-component': 'InputNumber',
-              'x-component-props': { min: 1, precision: 0, step: 1000, addonAfter: tval('ms') },
+              'x-component-props': { precision: 0, step: 1000, addonAfter: tval('ms') },
               default: DEFAULT_TIMEOUT_MS,
+              'x-validator': validator(fieldChecks.timeoutMs),
             },
           },
         },
@@ -357,6 +359,7 @@ export default class WebhookTrigger extends Trigger {
               description: tval('Sent once the delivery is stored. Default: 202 and {"deliveryId": "..."}.'),
               'x-decorator': 'FormItem',
               'x-component': 'StaticResponseInput',
+              'x-validator': validator(fieldChecks.response),
             },
           },
         },

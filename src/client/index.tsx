@@ -1,5 +1,6 @@
 import { Plugin } from '@nocobase/client';
 import type PluginWorkflowClient from '@nocobase/plugin-workflow/client';
+import { RESPONSE_INSTRUCTION, TRIGGER_TYPE } from '../common/constants';
 import WebhookResponseInstruction from './ResponseInstruction';
 import WebhookTrigger from './WebhookTrigger';
 
@@ -7,8 +8,8 @@ import WebhookTrigger from './WebhookTrigger';
 export class PluginWebhookTriggerClient extends Plugin {
   async load() {
     const workflow = this.app.pm.get('workflow') as unknown as PluginWorkflowClient;
-    workflow.registerTrigger('webhook', WebhookTrigger);
-    workflow.registerInstruction('webhook-response', WebhookResponseInstruction);
+    workflow.registerTrigger(TRIGGER_TYPE, WebhookTrigger);
+    workflow.registerInstruction(RESPONSE_INSTRUCTION, WebhookResponseInstruction);
   }
 }
 

@@ -1,14 +1,24 @@
-import ipaddr from 'ipaddr.js';
-
-/** What the server sends in place of a stored secret; sent back unchanged, it keeps the stored value. */
-export const SECRET_MASK = '********';
-
-export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-export const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+// Names, defaults and the configuration checks are shared with the server (src/common).
+export {
+  fieldChecks,
+  headerNameProblem,
+  invalidIpEntries,
+  isIpEntry,
+  isOrigin,
+  originProblem,
+  type Problem,
+} from '../common/checks';
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_TOLERANCE_SECONDS,
+  HEADER_NAME_PATTERN,
+  KEY_PATTERN,
+  METHODS,
+  RESPONSE_INSTRUCTION,
+  SECRET_MASK,
+  TRIGGER_TYPE,
+} from '../common/constants';
 
 /** A random URL key, 16 characters of base64url (96 bits), like the server's. */
 export function generateKey(): string {
@@ -24,27 +34,6 @@ export function webhookUrl(apiBaseURL: string | undefined, origin: string, key: 
   const base = new URL(apiBaseURL || '/api/', origin).href.replace(/\/?$/, '/');
   const sub = typeof path === 'string' && path.trim() ? `/${path.trim().replace(/^\/+/, '')}` : '';
   return `${base}webhooks/${encodeURIComponent(key || '')}${sub}`;
-}
-
-/** True for an IPv4/IPv6 address or CIDR range, as the server's allow-list accepts them. */
-export function isIpEntry(entry: string): boolean {
-  const text = String(entry ?? '')
-    .trim()
-    .replace(/^\[|\]$/g, '');
-  if (!text) return false;
-  try {
-    if (text.includes('/')) {
-      ipaddr.parseCIDR(text);
-      return true;
-    }
-    return ipaddr.isValid(text);
-  } catch {
-    return false;
-  }
-}
-
-export function invalidIpEntries(list: unknown): string[] {
-  return Array.isArray(list) ? list.filter((x) => typeof x !== 'string' || !isIpEntry(x)).map(String) : [];
 }
 
 /** Parses JSON text. Returns the value, or an error message with line and column. */
@@ -136,17 +125,6 @@ export function formatBytes(n: unknown): string {
   if (v < 1024) return `${v} B`;
   if (v < 1024 * 1024) return `${(v / 1024).toFixed(1)} KiB`;
   return `${(v / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/** A browser origin (`https://host[:port]`) or `*`. */
-export function isOrigin(entry: string): boolean {
-  if (entry === '*') return true;
-  try {
-    const u = new URL(entry);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === entry.replace(/\/$/, '');
-  } catch {
-    return false;
-  }
 }
 
 /** Deep equality of JSON-like values (Formily hands back copies of emitted objects). */

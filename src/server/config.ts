@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, KEY_PATTERN, METHODS, type Method } from './constants';
-import { invalidIpEntries } from './http/client-ip';
+import { checkFields, formatProblem, isPositiveInteger as isPositiveInt } from '../common/checks';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, type Method } from './constants';
 import type { CorsConfig } from './http/cors';
 import { compilePathPattern, type PathMatcher } from './http/path-pattern';
 import type { RateLimit } from './http/rate-limit';
@@ -55,27 +55,15 @@ export function generateKey(): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function isOrigin(value: unknown): boolean {
-  if (value === '*') return true;
-  if (typeof value !== 'string') return false;
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
-  } catch {
-    return false;
-  }
-}
-
-const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
-
 /**
  * Checks a stored configuration. Returns a map of field to message, or null when valid.
  * Used by the engine's workflows:create/update actions, so messages reach the administrator.
  */
 export function validateConfig(config: RawWebhookConfig): Record<string, string> | null {
   const errors: Record<string, string> = {};
-  if (config.key !== undefined && (typeof config.key !== 'string' || !KEY_PATTERN.test(config.key))) {
-    errors.key = 'Webhook key must be 1 to 128 characters of A-Z, a-z, 0-9, "_" or "-"';
+  // The checks the admin form runs too (src/common/checks.ts), with the field named in front.
+  for (const [field, problem] of Object.entries(checkFields(config))) {
+    errors[field] = `${field}: ${formatProblem(problem)}`;
   }
   if (config.path !== undefined && config.path !== null && config.path !== '') {
     if (typeof config.path !== 'string') {
@@ -88,34 +76,9 @@ export function validateConfig(config: RawWebhookConfig): Record<string, string>
       }
     }
   }
-  if (config.methods !== undefined) {
-    const methods = config.methods;
-    if (
-      !Array.isArray(methods) ||
-      methods.length === 0 ||
-      methods.some((m) => typeof m !== 'string' || !METHODS.includes(m.toUpperCase() as Method))
-    ) {
-      errors.methods = `Webhook methods must be a non-empty list of ${METHODS.join(', ')}`;
-    }
-  }
   const verificationErrors = validateVerification(withoutMasks(config.verification));
   for (const [field, message] of Object.entries(verificationErrors ?? {})) {
     errors[`verification.${field}`] = `Verification: ${message}`;
-  }
-  for (const field of ['maxBodyBytes', 'timeoutMs'] as const) {
-    if (config[field] !== undefined && config[field] !== null && !isPositiveInt(config[field])) {
-      errors[field] = `${field} must be a positive integer`;
-    }
-  }
-  for (const field of ['ipAllowlist', 'trustedProxies'] as const) {
-    const list = config[field];
-    if (list === undefined || list === null) continue;
-    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) {
-      errors[field] = `${field} must be a list of IP addresses or CIDR ranges`;
-    } else if (invalidIpEntries(list).length) {
-      errors[field] =
-        `${field} has entries that are not IP addresses or CIDR ranges: ${invalidIpEntries(list).join(', ')}`;
-    }
   }
   if (config.bodySchema !== undefined && config.bodySchema !== null) {
     if (!isObject(config.bodySchema)) {
@@ -127,39 +90,6 @@ export function validateConfig(config: RawWebhookConfig): Record<string, string>
         errors.bodySchema = `bodySchema is not a valid JSON Schema: ${(e as Error).message}`;
       }
     }
-  }
-  if (config.response !== undefined && config.response !== null) {
-    const r = config.response;
-    if (!isObject(r)) {
-      errors.response = 'response must be an object with status, headers and body';
-    } else if (
-      r.status !== undefined &&
-      !(Number.isInteger(r.status) && (r.status as number) >= 200 && (r.status as number) <= 599)
-    ) {
-      errors.response = 'response.status must be an HTTP status between 200 and 599';
-    } else if (r.headers !== undefined && !isObject(r.headers)) {
-      errors.response = 'response.headers must be an object of header names to values';
-    }
-  }
-  if (config.rateLimit !== undefined && config.rateLimit !== null) {
-    const r = config.rateLimit;
-    if (!isObject(r) || !isPositiveInt(r.requests) || !isPositiveInt(r.perSeconds)) {
-      errors.rateLimit = 'rateLimit must be { "requests": positive integer, "perSeconds": positive integer }';
-    }
-  }
-  if (config.cors !== undefined && config.cors !== null) {
-    const c = config.cors;
-    if (!isObject(c) || !Array.isArray(c.origins) || c.origins.some((o) => !isOrigin(o))) {
-      errors.cors = 'cors must be { "origins": [...] } with origins such as "https://example.com" or "*"';
-    }
-  }
-  if (
-    config.idempotencyHeader !== undefined &&
-    config.idempotencyHeader !== null &&
-    config.idempotencyHeader !== '' &&
-    (typeof config.idempotencyHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(config.idempotencyHeader))
-  ) {
-    errors.idempotencyHeader = 'idempotencyHeader must be a header name';
   }
   return Object.keys(errors).length ? errors : null;
 }

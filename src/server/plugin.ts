@@ -6,7 +6,7 @@ import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from './constants';
 import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
 import { DeliveryRecorder } from './deliveries/recorder';
 import { createReplayAction } from './deliveries/replay';
-import { markCutOff, retentionFromEnv, sweepDeliveries } from './deliveries/retention';
+import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
 import { AsyncInbox } from './dispatch/async-inbox';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Lane } from './dispatch/lane';
@@ -16,10 +16,11 @@ import { Idempotency } from './http/idempotency';
 import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
+import { KeyReconciler } from './key-reconciler';
+import { mountFirst } from './mount';
 import { executionsRunnerField, RUNNERS, runnersCollection } from './recovery/collection';
 import { RunRecovery } from './recovery/recovery';
-import { recoverySettingsFromEnv } from './recovery/settings';
-import { KeyReconciler } from './key-reconciler';
+import { recoverySettings } from './recovery/settings';
 import { WebhookResponseInstruction } from './response-node';
 import {
   hasOpenSecrets,
@@ -30,6 +31,7 @@ import {
   sealSecrets,
   secretKeyMaterial,
 } from './secrets';
+import { readSettings, type WebhookSettings } from './settings';
 import { configureSqliteConcurrency } from './sqlite-concurrency';
 import { WebhookTrigger } from './trigger';
 import { UploadStore } from './uploads';
@@ -38,8 +40,6 @@ import { beforeWorkflowSave } from './workflow-hooks';
 
 /** Resources whose answers can carry webhook workflows: their sealed secrets are shown as the mask. */
 const WORKFLOW_RESOURCES = /^(workflow|execution|flow_node|job)/i;
-const SWEEP_EVERY_MS = Number(process.env.WEBHOOK_DELIVERY_SWEEP_MS ?? 60_000);
-const envInt = (name: string, fallback: number) => Number(process.env[name] || fallback);
 /** What the API may do with the delivery log: read it and replay it. It is written by the plugin alone. */
 const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay']);
 
@@ -59,7 +59,9 @@ export class PluginWebhookTriggerServer extends Plugin {
   inbox!: AsyncInbox;
   recorder!: DeliveryRecorder;
   recovery!: RunRecovery;
-  readonly authFailures = AuthFailureBudget.fromEnv();
+  /** The WEBHOOK_* environment variables, read and checked first (an invalid one stops start-up). */
+  settings!: WebhookSettings;
+  authFailures!: AuthFailureBudget;
   cipher!: SecretCipher;
   uploads!: UploadStore;
   private accepting = false;
@@ -67,10 +69,15 @@ export class PluginWebhookTriggerServer extends Plugin {
   private sweeper: NodeJS.Timeout | null = null;
 
   override async beforeLoad(): Promise<void> {
+    const settings = readSettings(process.env, this.db.options.dialect);
+    this.settings = settings;
+    this.authFailures = AuthFailureBudget.fromSettings(settings);
     this.db.collection(deliveriesCollection);
     this.db.collection(runnersCollection);
     this.db.extendCollection({ name: 'executions', fields: [executionsRunnerField] });
-    this.cipher = new SecretCipher(secretKeyMaterial(storagePathJoin('webhook-trigger', 'secret.key')));
+    this.cipher = new SecretCipher(
+      secretKeyMaterial(storagePathJoin('webhook-trigger', 'secret.key'), settings.WEBHOOK_SECRET_KEY),
+    );
     this.keys = new KeyReconciler(
       this.db,
       this.index,
@@ -108,6 +115,7 @@ export class PluginWebhookTriggerServer extends Plugin {
   private readonly onKeysChanged = async (): Promise<void> => this.keys.request();
 
   override async load(): Promise<void> {
+    const { settings } = this;
     const engine = this.app.pm.get('workflow') as unknown as PluginWorkflowServer;
     engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.keys));
     engine.registerInstruction(RESPONSE_INSTRUCTION, new WebhookResponseInstruction(engine));
@@ -115,8 +123,8 @@ export class PluginWebhookTriggerServer extends Plugin {
       beforeWorkflowSave(this.db, this.cipher, instance, options),
     );
     this.uploads = new UploadStore(storagePathJoin('uploads', 'webhooks'), {
-      maxBytes: envInt('WEBHOOK_UPLOADS_MAX_BYTES', 1024 ** 3),
-      maxBytesPerWebhook: envInt('WEBHOOK_UPLOADS_MAX_BYTES_PER_WEBHOOK', 256 * 1024 ** 2),
+      maxBytes: settings.WEBHOOK_UPLOADS_MAX_BYTES,
+      maxBytesPerWebhook: settings.WEBHOOK_UPLOADS_MAX_BYTES_PER_WEBHOOK,
     });
     // An execution's uploads go when it ends (or is deleted).
     const releaseUploads = (execution: any) => {
@@ -144,9 +152,9 @@ export class PluginWebhookTriggerServer extends Plugin {
 
     const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
-    const lane = new Lane(Number(process.env.WEBHOOK_SYNC_CONCURRENCY ?? (dialect === 'sqlite' ? 1 : 4)));
+    const lane = new Lane(settings.WEBHOOK_SYNC_CONCURRENCY);
     // Runs of a process that died are finished by a live one (src/server/recovery).
-    this.recovery = new RunRecovery(this.db, engine, recoverySettingsFromEnv(dialect ?? 'sqlite'), this.log);
+    this.recovery = new RunRecovery(this.db, engine, recoverySettings(settings, dialect ?? 'sqlite'), this.log);
     this.recovery.tagExecutions();
     this.inbox = new AsyncInbox(
       this.db,
@@ -154,8 +162,11 @@ export class PluginWebhookTriggerServer extends Plugin {
       () => (this.app as any).snowflakeIdGenerator.generate(),
       this.recovery.id,
     );
-    this.recorder = new DeliveryRecorder(this.db, (error) =>
-      this.log.error(`delivery log write failed: ${(error as Error).message}`),
+    this.recorder = new DeliveryRecorder(
+      this.db,
+      (error) => this.log.error(`delivery log write failed: ${(error as Error).message}`),
+      settings.WEBHOOK_LOG_REJECTED_PER_SECOND,
+      settings.WEBHOOK_LOG_FLUSH_MS,
     );
     const lookupAnswer = async (idempotencyKey: string): Promise<HttpAnswer | null> => {
       const row = await this.db.getRepository(DELIVERIES).findOne({
@@ -174,7 +185,11 @@ export class PluginWebhookTriggerServer extends Plugin {
     };
 
     const prefix = ((this.app.resourcer.options as { prefix?: string }).prefix ?? '/api').replace(/\/$/, '');
-    this.app.use(
+    // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,
+    // CORS, data wrapping, auth or ACL; it has its own delivery log, parser and checks. NocoBase's
+    // own middleware keep their order (see mountFirst).
+    mountFirst(
+      this.app,
       createWebhookRoute({
         ...deps,
         base: `${prefix}/${ROUTE_SEGMENT}/`,
@@ -182,22 +197,16 @@ export class PluginWebhookTriggerServer extends Plugin {
         counter: () => this.rateCounter(),
         uploads: this.uploads,
         jsonLimits: {
-          maxKeys: envInt('WEBHOOK_MAX_JSON_KEYS', 10_000),
-          maxArrayItems: envInt('WEBHOOK_MAX_JSON_ARRAY_ITEMS', 10_000),
+          maxKeys: settings.WEBHOOK_MAX_JSON_KEYS,
+          maxArrayItems: settings.WEBHOOK_MAX_JSON_ARRAY_ITEMS,
         },
         accepting: () => this.accepting,
-        // 32 KiB: its base64 form still fits MySQL/MariaDB's TEXT (65,535 bytes).
-        logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 32 * 1024),
-        bodyTimeoutMs: Number(process.env.WEBHOOK_BODY_TIMEOUT_MS ?? 15_000),
+        logBodyBytes: settings.WEBHOOK_LOG_BODY_BYTES,
+        bodyTimeoutMs: settings.WEBHOOK_BODY_TIMEOUT_MS,
         authFailures: this.authFailures,
         log: (message, meta) => this.log.error(message, meta),
       }),
-      // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,
-      // CORS, data wrapping, auth or ACL; it has its own delivery log, parser and checks.
-      {
-        tag: 'webhooks',
-        before: ['logger', 'generateReqId', 'audit', 'extractClientIp', 'bodyParser', 'i18n', 'cors', 'dataWrapping'],
-      },
+      'webhooks',
     );
     this.app.use(
       async (ctx: Context & { action?: { resourceName?: string } }, next: Next) => {
@@ -240,7 +249,10 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.app.acl.registerSnippet({ name: `pm.${this.name}.deliveries`, actions: [`${DELIVERIES}:*`] });
 
     this.app.on('beforeStart', async () => {
-      await configureSqliteConcurrency(this.db);
+      await configureSqliteConcurrency(this.db, {
+        enabled: settings.WEBHOOK_SQLITE_TUNING === 'on',
+        busyTimeoutMs: settings.WEBHOOK_SQLITE_BUSY_TIMEOUT_MS,
+      });
       await this.db.getCollection(DELIVERIES).sync();
       await this.db.getCollection(RUNNERS).sync();
       await this.recovery.ensureColumn();
@@ -252,14 +264,14 @@ export class PluginWebhookTriggerServer extends Plugin {
       // After the engine's afterStart (its toggles are ignored until now): serve what is committed.
       await this.keys.start();
       this.accepting = true;
-      const retention = retentionFromEnv();
+      const retention = retentionFromSettings(settings);
       const sweep = () =>
         Promise.all([
           sweepDeliveries(this.db, retention).then(() => this.uploads.sweep((ids) => this.deliveriesKept(ids))),
           markCutOff(this.db),
         ]).catch((error) => this.log.warn(`delivery log upkeep failed: ${error.message}`));
       sweep();
-      this.sweeper = setInterval(sweep, SWEEP_EVERY_MS);
+      this.sweeper = setInterval(sweep, settings.WEBHOOK_DELIVERY_SWEEP_MS);
       this.sweeper.unref();
       // After the engine's own start (it re-queues what was queued): then the runs of dead processes.
       this.recovery.start();

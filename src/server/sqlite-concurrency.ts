@@ -1,6 +1,5 @@
 import type { Database } from '@nocobase/database';
 
-const BUSY_TIMEOUT_MS = Number(process.env.WEBHOOK_SQLITE_BUSY_TIMEOUT_MS ?? 30_000);
 const configured = Symbol('webhookSqliteConfigured');
 
 /**
@@ -41,6 +40,12 @@ class TransactionTurns {
     if (next) next(true);
     else this.held = false;
   }
+
+  /** Sends every waiter on without its turn (the database is closing). */
+  releaseAll(): void {
+    for (const grant of this.waiting.splice(0)) grant(false);
+    this.held = false;
+  }
 }
 
 interface SqliteConnection {
@@ -48,6 +53,13 @@ interface SqliteConnection {
   configure(option: 'busyTimeout', value: number): void;
   close(callback?: (error: Error | null) => void): void;
   [configured]?: boolean;
+}
+
+export interface SqliteTuning {
+  /** `false` (WEBHOOK_SQLITE_TUNING=off) leaves Sequelize's and SQLite's defaults untouched. */
+  enabled: boolean;
+  /** How long a connection waits for SQLite's lock, and a transaction for its turn. */
+  busyTimeoutMs: number;
 }
 
 /**
@@ -58,14 +70,27 @@ interface SqliteConnection {
  * transactions take the write lock when they begin (IMMEDIATE, so two readers never deadlock on
  * upgrade), turns on WAL so readers do not wait for writers, lets transactions take turns in
  * this process (see TransactionTurns), and keeps their connections open for the next
- * transaction instead of opening a file per transaction. Nothing changes on other databases.
+ * transaction instead of opening a file per transaction. A read-only transaction
+ * (`transaction({ readOnly: true })`) begins DEFERRED and takes no turn: under WAL it reads
+ * beside a writer. Nothing changes on other databases, nor with `enabled: false`.
  */
-export async function configureSqliteConcurrency(db: Database): Promise<void> {
-  if (db.options.dialect !== 'sqlite') return;
+export async function configureSqliteConcurrency(db: Database, tuning: SqliteTuning): Promise<void> {
+  if (db.options.dialect !== 'sqlite' || !tuning.enabled) return;
+  const busyTimeoutMs = tuning.busyTimeoutMs;
   const sequelize = db.sequelize as any;
   sequelize.options.transactionType = 'IMMEDIATE';
   const storage = String((db.options as { storage?: string }).storage ?? ':memory:');
   const manager = sequelize.connectionManager;
+  const generator = sequelize.dialect.queryGenerator;
+  if (!generator[configured]) {
+    generator[configured] = true;
+    const startTransactionQuery = generator.startTransactionQuery.bind(generator);
+    // A read-only transaction takes no write lock (IMMEDIATE would take it at BEGIN).
+    generator.startTransactionQuery = (transaction: { parent?: unknown; options: { readOnly?: boolean } }) =>
+      !transaction.parent && transaction.options.readOnly
+        ? 'BEGIN DEFERRED TRANSACTION;'
+        : startTransactionQuery(transaction);
+  }
   if (!manager[configured]) {
     manager[configured] = true;
     const getConnection = manager.getConnection.bind(manager);
@@ -74,7 +99,7 @@ export async function configureSqliteConcurrency(db: Database): Promise<void> {
     const open = async (options: unknown): Promise<SqliteConnection> => {
       const connection: SqliteConnection = await getConnection(options);
       if (!connection[configured]) {
-        connection.configure('busyTimeout', BUSY_TIMEOUT_MS);
+        connection.configure('busyTimeout', busyTimeoutMs);
         connection[configured] = true;
       }
       return connection;
@@ -89,16 +114,30 @@ export async function configureSqliteConcurrency(db: Database): Promise<void> {
       const pooled = new WeakSet<SqliteConnection>();
       const withTurn = new WeakSet<SqliteConnection>();
       let opened = 0;
+      let closed = false;
+      /** The transaction on `connection` is over: its turn (if it had one) goes to the next. */
       const finish = (connection: SqliteConnection) => {
         if (withTurn.delete(connection)) turns.release();
       };
+      /** Stops keeping `connection` and closes it (its state is unknown, or it was closed by force). */
+      const discard = async (connection: SqliteConnection) => {
+        finish(connection);
+        pooled.delete(connection);
+        const at = idle.indexOf(connection);
+        if (at >= 0) idle.splice(at, 1);
+        for (const [key, value] of Object.entries(manager.connections)) {
+          if (value === connection) delete manager.connections[key];
+        }
+        await new Promise<void>((resolve) => connection.close(() => resolve()));
+      };
 
-      manager.getConnection = async (options?: { uuid?: string }) => {
+      manager.getConnection = async (options?: { uuid?: string; type?: string }) => {
         const uuid = options?.uuid;
         if (!uuid || uuid === 'default') return open(options);
-        // A transaction: its turn first, then a kept connection (or a new one to keep).
-        const turn = await turns.acquire(BUSY_TIMEOUT_MS);
+        // A transaction: its turn first (a read-only one needs none), then a kept connection.
+        const turn = options?.type === 'SELECT' ? false : await turns.acquire(busyTimeoutMs);
         try {
+          if (closed) throw new Error('The database was closed while this transaction waited for its turn');
           let connection = idle.pop();
           if (!connection) {
             connection = await open({ ...options, uuid: `webhook-transactions-${opened++}` });
@@ -112,19 +151,22 @@ export async function configureSqliteConcurrency(db: Database): Promise<void> {
         }
       };
       manager.releaseConnection = (connection: SqliteConnection, force?: boolean) => {
-        if (!pooled.has(connection) || force) return releaseConnection(connection, force);
+        if (!pooled.has(connection)) return releaseConnection(connection, force);
+        // Released by force: closed, not kept, and its turn handed on.
+        if (force) return void discard(connection);
         finish(connection);
         idle.push(connection);
       };
-      manager.destroyConnection = async (connection: SqliteConnection) => {
-        if (!pooled.has(connection)) return destroyConnection(connection);
-        // A commit or rollback failed: the connection's state is unknown, so it is not kept.
-        finish(connection);
-        pooled.delete(connection);
-        for (const [key, value] of Object.entries(manager.connections)) {
-          if (value === connection) delete manager.connections[key];
-        }
-        await new Promise<void>((resolve) => connection.close(() => resolve()));
+      // A commit or rollback failed: the connection's state is unknown, so it is not kept.
+      manager.destroyConnection = async (connection: SqliteConnection) =>
+        pooled.has(connection) ? discard(connection) : destroyConnection(connection);
+      // Closing the database: waiters go on (and fail) at once instead of after the busy timeout.
+      const onProcessExit = manager._onProcessExit.bind(manager);
+      manager._onProcessExit = async () => {
+        closed = true;
+        idle.length = 0;
+        turns.releaseAll();
+        return onProcessExit();
       };
     }
   }

@@ -1,5 +1,6 @@
 import type { Database } from '@nocobase/database';
 import { bulkInsert } from '../bulk-insert';
+import { SETTINGS } from '../settings';
 import { DELIVERIES, type DeliveryRow, newDeliveryRow } from './collection';
 
 const MAX_BATCH = 500;
@@ -25,8 +26,8 @@ export class DeliveryRecorder {
     private readonly db: Database,
     private readonly onError: (error: unknown) => void,
     /** Rejected requests logged one by one per second; past it a flood is summed up in one row. */
-    private readonly rejectedPerSecond = Number(process.env.WEBHOOK_LOG_REJECTED_PER_SECOND ?? 200),
-    private readonly flushDelayMs = Number(process.env.WEBHOOK_LOG_FLUSH_MS ?? 50),
+    private readonly rejectedPerSecond: number = SETTINGS.WEBHOOK_LOG_REJECTED_PER_SECOND.default,
+    private readonly flushDelayMs: number = SETTINGS.WEBHOOK_LOG_FLUSH_MS.default,
   ) {}
 
   record(row: DeliveryRow): void {

@@ -1,5 +1,6 @@
 import type { Database } from '@nocobase/database';
 import { Op } from '@nocobase/database';
+import type { WebhookSettings } from '../settings';
 import { DELIVERIES } from './collection';
 
 export interface RetentionOptions {
@@ -9,11 +10,8 @@ export interface RetentionOptions {
   maxRows: number;
 }
 
-export function retentionFromEnv(): RetentionOptions {
-  return {
-    maxAgeDays: Number(process.env.WEBHOOK_DELIVERY_RETENTION_DAYS ?? 30),
-    maxRows: Number(process.env.WEBHOOK_DELIVERY_MAX_ROWS ?? 100_000),
-  };
+export function retentionFromSettings(settings: WebhookSettings): RetentionOptions {
+  return { maxAgeDays: settings.WEBHOOK_DELIVERY_RETENTION_DAYS, maxRows: settings.WEBHOOK_DELIVERY_MAX_ROWS };
 }
 
 /** Deletes delivery-log rows past the age limit and beyond the row limit; returns how many. */

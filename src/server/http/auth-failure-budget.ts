@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { WebhookSettings } from '../settings';
 import type { ErrorCode } from './errors';
 
 /** The answers of failed authentication: a wrong signature, token or password, a stale timestamp. */
@@ -39,11 +40,11 @@ export class AuthFailureBudget {
     this.maxSources = options.maxSources ?? 100_000;
   }
 
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): AuthFailureBudget {
+  static fromSettings(settings: WebhookSettings): AuthFailureBudget {
     return new AuthFailureBudget({
-      perSecond: Number(env.WEBHOOK_AUTH_FAILURES_PER_SECOND ?? 20),
-      delayMs: Number(env.WEBHOOK_AUTH_FAILURE_DELAY_MS ?? 1000),
-      maxHeld: Number(env.WEBHOOK_AUTH_FAILURES_HELD ?? 10_000),
+      perSecond: settings.WEBHOOK_AUTH_FAILURES_PER_SECOND,
+      delayMs: settings.WEBHOOK_AUTH_FAILURE_DELAY_MS,
+      maxHeld: settings.WEBHOOK_AUTH_FAILURES_HELD,
     });
   }
 

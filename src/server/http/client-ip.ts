@@ -46,10 +46,8 @@ function parseRange(entry: string): Range | null {
   return addr ? [addr, addr.kind() === 'ipv4' ? 32 : 128] : null;
 }
 
-/** Returns the entries of an IP/CIDR list that cannot be parsed. */
-export function invalidIpEntries(list: string[]): string[] {
-  return list.filter((entry) => parseRange(entry) === null);
-}
+/** The entries of an IP/CIDR list that cannot be parsed: the check the admin form runs too. */
+export { invalidIpEntries } from '../../common/checks';
 
 export type IpMatcher = (ip: string) => boolean;
 

@@ -1,3 +1,5 @@
+import type { WebhookSettings } from '../settings';
+
 /** How often a process proves it is alive, and how long its silence means it died. */
 export interface RecoverySettings {
   /** A process writes its heartbeat (and looks for dead processes' runs) this often. */
@@ -11,19 +13,14 @@ export interface RecoverySettings {
   singleProcess: boolean;
 }
 
-const positive = (value: string | undefined, fallback: number) => {
-  const n = Number(value);
-  return value && Number.isFinite(n) && n > 0 ? n : fallback;
-};
-
-/** The settings from WEBHOOK_RECOVERY_* environment variables (the one place that reads them). */
-export function recoverySettingsFromEnv(dialect: string, env: NodeJS.ProcessEnv = process.env): RecoverySettings {
-  const heartbeatMs = positive(env.WEBHOOK_RECOVERY_HEARTBEAT_MS, 10_000);
-  const single = env.WEBHOOK_RECOVERY_SINGLE_PROCESS;
+/** The recovery settings from the WEBHOOK_RECOVERY_* variables (read and checked in settings.ts). */
+export function recoverySettings(settings: WebhookSettings, dialect: string): RecoverySettings {
+  const heartbeatMs = settings.WEBHOOK_RECOVERY_HEARTBEAT_MS;
+  const lease = settings.WEBHOOK_RECOVERY_LEASE_MS;
   return {
     heartbeatMs,
     // At least two heartbeats: one late write must not make a live process look dead.
-    leaseMs: Math.max(positive(env.WEBHOOK_RECOVERY_LEASE_MS, 3 * heartbeatMs), 2 * heartbeatMs),
-    singleProcess: single ? ['1', 'true', 'on', 'yes'].includes(single.toLowerCase()) : dialect === 'sqlite',
+    leaseMs: Math.max(lease === 0 ? 3 * heartbeatMs : lease, 2 * heartbeatMs),
+    singleProcess: dialect === 'sqlite' || settings.WEBHOOK_RECOVERY_SINGLE_PROCESS === 'on',
   };
 }

@@ -51,11 +51,12 @@ export class SecretCipher {
   }
 }
 
-/** The key material, in order: WEBHOOK_SECRET_KEY, APP_KEY, the key file (made once, e.g. `{storage}/webhook-trigger/secret.key`). */
-export function secretKeyMaterial(file: string, env: NodeJS.ProcessEnv = process.env): Buffer | string {
-  const own = env.WEBHOOK_SECRET_KEY;
+/**
+ * The key material, in order: `own` (WEBHOOK_SECRET_KEY), the app's APP_KEY, the key file (made
+ * once, e.g. `{storage}/webhook-trigger/secret.key`).
+ */
+export function secretKeyMaterial(file: string, own: string, appKey = process.env.APP_KEY ?? ''): Buffer | string {
   if (own) return own;
-  const appKey = env.APP_KEY ?? '';
   if (!PLACEHOLDER_KEYS.has(appKey)) return appKey;
   try {
     return readFileSync(file);

@@ -1,8 +1,9 @@
+import { SECRET_MASK } from '../../common/constants';
 import { SECRET_FIELDS } from '../verify';
 import { SecretCipher } from './cipher';
 
-/** What a secret looks like in every API answer. */
-export const MASK = '********';
+/** What a secret looks like in every API answer (the admin form knows it too). */
+export const MASK = SECRET_MASK;
 
 const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const masked = (value: unknown) => (Array.isArray(value) ? value.map(() => MASK) : MASK);
