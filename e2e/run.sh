@@ -10,7 +10,7 @@ port="${E2E_APP_PORT:-13000}"
 export E2E_APP_DIR="$app" E2E_APP_PORT="$port"
 export E2E_BASE_URL="http://127.0.0.1:$port"
 
-bash "$here/setup-app.sh"
+bash "$here/setup-app.sh" --browser
 
 log="$here/.app-run.log"
 : > "$log"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates a stock NocoBase 2.2.15 application with its prebuilt admin UI in e2e/.app (or $E2E_APP_DIR),
-# from the npm registry only, on embedded SQLite, and installs Chromium from Debian when it is missing.
+# from the npm registry only, on embedded SQLite. With --browser (the browser test) it also installs
+# Chromium from Debian when it is missing; `npm start` does not need it.
 # Idempotent: a finished app (marker file) is kept; a half-made one is made again.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,7 +19,8 @@ ensure_chromium() {
 
 ensure_app() {
   if [ -f "$app/.ready-$version" ]; then return; fi
-  echo "[setup-app] creating NocoBase $version in $app"
+  echo "[setup-app] first start: creating NocoBase $version in $app from the npm registry"
+  echo "[setup-app] (once: about 3 to 7 minutes and 1.1 GB; later starts take seconds)"
   rm -rf "$app"
   mkdir -p "$(dirname "$app")"
   local parent; parent="$(dirname "$app")"
@@ -39,11 +41,16 @@ ensure_app() {
   # A plain node process (no pm2), on the chosen port.
   sed -i -e "s/^APP_PORT=.*/APP_PORT=$port/" .env
   grep -q '^APP_LAUNCH_MODE=' .env || printf '\nAPP_LAUNCH_MODE=node\n' >> .env
-  npm install --no-audit --no-fund --legacy-peer-deps >/dev/null
+  # Progress while npm works quietly: the size of what has arrived so far.
+  ( while sleep 20; do echo "[setup-app] installing packages: $(du -sm node_modules 2>/dev/null | cut -f1) MB of about 1100"; done ) &
+  local progress=$!
+  npm install --no-audit --no-fund --legacy-peer-deps >/dev/null || { kill "$progress"; exit 1; }
+  kill "$progress" 2>/dev/null || true
+  echo "[setup-app] creating the database"
   npx nocobase-v1 install -f >/dev/null
   touch ".ready-$version"
   echo "[setup-app] NocoBase $version ready in $app"
 }
 
-ensure_chromium
+if [ "${1:-}" = "--browser" ]; then ensure_chromium; fi
 ensure_app
