@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import { HEADER_NAME_PATTERN, KEY_PATTERN, METHODS, type Method } from './constants';
+import { HEADER_NAME_PATTERN, KEY_PATTERN, METHODS, type Method, ON_TIMEOUT } from './constants';
+import { filterShapeProblem } from './filter';
 
 /**
  * The checks of a webhook's configuration that the admin form and the server share: the form
@@ -120,6 +121,17 @@ export const fieldChecks = {
       if (problem) return problem;
     }
     return null;
+  },
+  onTimeout(value: unknown): Problem | null {
+    if (isUnset(value)) return null;
+    return (ON_TIMEOUT as readonly unknown[]).includes(value)
+      ? null
+      : msg('One of {{values}}, got {{value}}', { values: ON_TIMEOUT.join(', '), value: shown(value) });
+  },
+  filter(value: unknown): Problem | null {
+    if (isUnset(value)) return null;
+    const problem = filterShapeProblem(value);
+    return problem ? msg('Not a filter: {{problem}}', { problem }) : null;
   },
   response(value: unknown): Problem | null {
     if (isUnset(value)) return null;

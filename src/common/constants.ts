@@ -23,3 +23,10 @@ export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 /** What the server sends in place of a stored secret; sent back unchanged, it keeps the stored value. */
 export const SECRET_MASK = '********';
+
+/** What a sync webhook answers when its run outlives `timeoutMs`: `504 TIMEOUT`, or `202` with a status URL. */
+export const ON_TIMEOUT = ['error', 'accept'] as const;
+export type OnTimeout = (typeof ON_TIMEOUT)[number];
+
+/** The sub-path under the webhook base that answers status URLs: `~` is never part of a key. */
+export const STATUS_SEGMENT = '~status';

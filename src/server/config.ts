@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { checkFields, formatProblem, isPositiveInteger as isPositiveInt } from '../common/checks';
+import type { OnTimeout } from '../common/constants';
+import { type Filter, isEmptyFilter } from '../common/filter';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, type Method } from './constants';
 import type { CorsConfig } from './http/cors';
 import { compilePathPattern, type PathMatcher } from './http/path-pattern';
@@ -29,6 +31,8 @@ export interface RawWebhookConfig {
   cors?: unknown;
   response?: unknown;
   timeoutMs?: unknown;
+  onTimeout?: unknown;
+  filter?: unknown;
   [other: string]: unknown;
 }
 
@@ -47,6 +51,9 @@ export interface WebhookConfig {
   cors: CorsConfig | null;
   response: ResponseConfig | null;
   timeoutMs: number;
+  onTimeout: OnTimeout;
+  /** Null when there is none (or it has no condition). */
+  filter: Filter | null;
 }
 
 export function generateKey(): string {
@@ -126,5 +133,7 @@ export function normalizeConfig(
     cors: isObject(raw.cors) ? { origins: raw.cors.origins as string[] } : null,
     response: isObject(raw.response) ? (raw.response as ResponseConfig) : null,
     timeoutMs: isPositiveInt(raw.timeoutMs) ? raw.timeoutMs : DEFAULT_TIMEOUT_MS,
+    onTimeout: raw.onTimeout === 'accept' ? 'accept' : 'error',
+    filter: isObject(raw.filter) && !isEmptyFilter(raw.filter) ? (raw.filter as Filter) : null,
   };
 }

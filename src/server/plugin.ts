@@ -7,6 +7,7 @@ import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
 import { DeliveryRecorder } from './deliveries/recorder';
 import { createReplayAction } from './deliveries/replay';
 import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
+import { deliveryStatus } from './deliveries/status';
 import { AsyncInbox } from './dispatch/async-inbox';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Lane } from './dispatch/lane';
@@ -196,6 +197,7 @@ export class PluginWebhookTriggerServer extends Plugin {
         index: this.index,
         counter: () => this.rateCounter(),
         uploads: this.uploads,
+        statusOf: (token) => deliveryStatus(this.db, token),
         jsonLimits: {
           maxKeys: settings.WEBHOOK_MAX_JSON_KEYS,
           maxArrayItems: settings.WEBHOOK_MAX_JSON_ARRAY_ITEMS,

@@ -2,6 +2,8 @@ import { type FlowNodeModel, Instruction, JOB_STATUS, type Processor } from '@no
 import type { ResponseHolder } from './dispatch/sync';
 
 export interface ResponseNodeConfig {
+  /** true: the answer goes out at once and the run goes on with the next node. */
+  continue?: boolean;
   status?: number | string;
   headers?: Record<string, unknown> | Array<{ name: string; value: unknown }>;
   body?: unknown;
@@ -20,7 +22,8 @@ function toHeaders(input: ResponseNodeConfig['headers']): Record<string, string>
 
 /**
  * The Webhook response node: status, headers and body (each may use workflow variables) become
- * the HTTP answer of a sync webhook, and the run ends here.
+ * the HTTP answer of a sync webhook. The run ends here, or with `continue` goes on with the next
+ * node once the answer is sent. Only the first answer of a run is sent.
  */
 export class WebhookResponseInstruction extends Instruction {
   override validateConfig(config: Record<string, unknown>): Record<string, string> | null {
@@ -42,14 +45,19 @@ export class WebhookResponseInstruction extends Instruction {
       body: config.body,
     };
     const holder = processor.options.webhook as ResponseHolder | undefined;
-    if (holder) holder.response = answer;
-    processor.saveJob({
+    if (holder && !holder.response) {
+      holder.response = answer;
+      holder.answered?.(answer, String(processor.execution.id));
+    }
+    const job = {
       status: JOB_STATUS.RESOLVED,
       result: answer,
       nodeId: node.id,
       nodeKey: node.key,
       upstreamId: prevJob?.id ?? null,
-    });
+    };
+    if (node.config?.continue === true) return job;
+    processor.saveJob(job);
     return processor.exit(JOB_STATUS.RESOLVED);
   }
 }

@@ -17,6 +17,7 @@ export const deliveriesCollection: CollectionOptions = {
     { fields: ['workflowKey', 'createdAt'] },
     { fields: ['idempotencyKey'] },
     { fields: ['status', 'expectedBy'] },
+    { fields: ['statusTokenHash'] },
   ],
   fields: [
     { type: 'string', name: 'id', primaryKey: true },
@@ -40,6 +41,10 @@ export const deliveriesCollection: CollectionOptions = {
     { type: 'string', name: 'idempotencyKey' },
     { type: 'json', name: 'response' },
     { type: 'string', name: 'replayOf' },
+    // SHA-256 of the token in the statusUrl of a 202 (the token itself is never stored).
+    { type: 'string', name: 'statusTokenHash' },
+    // The answer the run built after the caller got its 202 (statusUrl's `response`).
+    { type: 'json', name: 'runResponse' },
     // A sync delivery is written before its run, with status null until it answers; past this
     // time without an answer its process died, and the row is marked CUT_OFF.
     { type: 'date', name: 'expectedBy' },
@@ -70,6 +75,8 @@ export interface DeliveryRow {
   response: { status: number; headers?: Record<string, string>; body?: unknown } | null;
   replayOf: string | null;
   expectedBy: Date | null;
+  statusTokenHash: string | null;
+  runResponse: { status: number; headers?: Record<string, string>; body?: unknown } | null;
 }
 
 /** A fresh row: a new delivery id, now, and every other field empty, with `values` on top. */
@@ -94,6 +101,8 @@ export function newDeliveryRow(
     response: null,
     replayOf: null,
     expectedBy: null,
+    statusTokenHash: null,
+    runResponse: null,
     ...values,
   };
 }

@@ -22,6 +22,14 @@ export interface Delivery {
   entry: IndexEntry;
   context: Record<string, unknown>;
   row: DeliveryRow;
+  /** Where the caller of a 202 asks how its delivery went (its token's hash is in the row). */
+  statusUrl?: string;
+}
+
+/** A 202 points at its status URL: in the default receipt, and in `Location` whatever the body. */
+function withStatusUrl(answer: HttpAnswer, statusUrl: string | undefined): HttpAnswer {
+  if (!statusUrl || answer.status !== 202) return answer;
+  return { ...answer, headers: { ...answer.headers, Location: statusUrl } };
 }
 
 /** The answer a rejected or failed request gets, in SPEC.md's error shape. */
@@ -59,20 +67,20 @@ export async function dispatchDelivery(deps: DispatchDeps, delivery: Delivery): 
   return answer;
 }
 
-async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Delivery): Promise<HttpAnswer> {
+async function dispatchOnce(deps: DispatchDeps, { entry, context, row, statusUrl }: Delivery): Promise<HttpAnswer> {
   const { workflow, config } = entry;
   const eventKey = row.idempotencyKey ? `webhook:${row.idempotencyKey}` : row.id;
   const started = row.createdAt.getTime();
 
   if (!workflow.sync) {
     const configured = config.response;
-    const answer: HttpAnswer = configured
-      ? {
-          status: configured.status ?? 202,
-          headers: configured.headers,
-          body: configured.body ?? { deliveryId: row.id },
-        }
-      : { status: 202, body: { deliveryId: row.id } };
+    const receipt = statusUrl ? { deliveryId: row.id, statusUrl } : { deliveryId: row.id };
+    const answer: HttpAnswer = withStatusUrl(
+      configured
+        ? { status: configured.status ?? 202, headers: configured.headers, body: configured.body ?? receipt }
+        : { status: 202, body: receipt },
+      statusUrl,
+    );
     row.status = answer.status;
     row.response = row.idempotencyKey ? answer : null;
     row.durationMs = Date.now() - started;
@@ -118,10 +126,21 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
         // The row is already complete when the run outlived the timeout: add the execution.
         if (row.status !== null) finish({ executionId });
       },
+      // What a run that went on after its answer (timeout, `continue`) built: for the status URL.
+      onLateAnswer: (late) => {
+        if (late) finish({ runResponse: late });
+      },
     });
     answer = result.answer;
+    if (row.executionId === null && result.executionId) row.executionId = result.executionId;
   } catch (error) {
-    if (error instanceof ExecutionNotCreated && row.idempotencyKey) {
+    if (error instanceof WebhookError && error.code === 'TIMEOUT' && config.onTimeout === 'accept') {
+      // The caller learns where to ask instead of a 504; the run goes on.
+      answer = withStatusUrl(
+        { status: 202, body: { deliveryId: row.id, executionId: row.executionId, statusUrl: statusUrl ?? null } },
+        statusUrl,
+      );
+    } else if (error instanceof ExecutionNotCreated && row.idempotencyKey) {
       answer = await waitForStoredAnswer(deps, row.idempotencyKey, config.timeoutMs);
     } else if (error instanceof WebhookError || error instanceof ExecutionNotCreated) {
       const known =

@@ -7,6 +7,8 @@ import type { Lane } from './lane';
 /** What the Webhook response node leaves for the route; passed to the run as `options.webhook`. */
 export interface ResponseHolder {
   response?: HttpAnswer;
+  /** Called by the node when it answers (the run may go on: `continue`). */
+  answered?: (answer: HttpAnswer, executionId: string) => void;
 }
 
 export interface HttpAnswer {
@@ -25,6 +27,8 @@ export interface SyncRun {
   fallback: ResponseConfig | null;
   /** Called with the execution id once the run has an execution, even after a timeout. */
   onExecution?: (executionId: string) => void;
+  /** Called when a run that outlived its answer (timeout, `continue`) ends: the answer it built. */
+  onLateAnswer?: (answer: HttpAnswer | null) => void;
 }
 
 export interface SyncResult {
@@ -41,7 +45,11 @@ export class ExecutionNotCreated extends Error {}
  * WORKFLOW_FAILED; a run longer than the timeout is TIMEOUT while the execution goes on.
  */
 export async function runSync(engine: PluginWorkflowServer, lane: Lane, run: SyncRun): Promise<SyncResult> {
-  const holder: ResponseHolder = {};
+  let early: (value: { answer: HttpAnswer; executionId: string }) => void = () => {};
+  const answeredEarly = new Promise<{ answer: HttpAnswer; executionId: string }>((resolve) => {
+    early = resolve;
+  });
+  const holder: ResponseHolder = { answered: (answer, executionId) => early({ answer, executionId }) };
   const started = lane.run(async () => {
     const result = await engine.trigger(run.workflow, run.context, { eventKey: run.eventKey, webhook: holder });
     const processor = (result ?? null) as Processor | null;
@@ -52,17 +60,38 @@ export async function runSync(engine: PluginWorkflowServer, lane: Lane, run: Syn
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), run.timeoutMs);
   });
-  let outcome: Processor | null | 'timeout';
+  let outcome: Processor | null | 'timeout' | { answer: HttpAnswer; executionId: string };
   try {
-    outcome = await Promise.race([started, timeout]);
+    outcome = await Promise.race([started, timeout, answeredEarly]);
   } finally {
     clearTimeout(timer);
   }
-  if (outcome === 'timeout') {
-    started.catch(() => undefined);
+  if (outcome === 'timeout' || (outcome && 'answer' in outcome)) {
+    // The caller is answered now; the run goes on, and says what it built when it ends.
+    started
+      .then(
+        (processor) => run.onLateAnswer?.(lateAnswer(processor, holder, run)),
+        () => run.onLateAnswer?.(null),
+      )
+      .catch(() => undefined);
+    if (outcome !== 'timeout') return outcome;
     throw new WebhookError('TIMEOUT', `Workflow did not finish within ${run.timeoutMs} ms; it goes on running`);
   }
-  const execution = outcome?.execution;
+  return answerOf(outcome, holder, run);
+}
+
+/** What a run that ended after its caller was answered built (a failure as its error answer). */
+function lateAnswer(processor: Processor | null, holder: ResponseHolder, run: SyncRun): HttpAnswer | null {
+  try {
+    return answerOf(processor, holder, run).answer;
+  } catch (error) {
+    return error instanceof WebhookError ? { status: error.status, body: error.toBody(), json: true } : null;
+  }
+}
+
+/** The answer of a finished run: the response node's, the Output node's value, the configured one, a receipt. */
+function answerOf(processor: Processor | null, holder: ResponseHolder, run: SyncRun): SyncResult {
+  const execution = processor?.execution;
   if (!execution) throw new ExecutionNotCreated('Workflow execution could not be created');
   const executionId = String(execution.id);
   if (holder.response) return { answer: holder.response, executionId };

@@ -1,7 +1,10 @@
 import type { Context, Next } from 'koa';
+import { STATUS_SEGMENT } from '../../common/constants';
+import { matchesFilter } from '../../common/filter';
 import { type DeliveryRow, newDeliveryRow } from '../deliveries/collection';
 import type { DeliveryRecorder } from '../deliveries/recorder';
 import { bodyForLog, REDACTED, redactHeaders } from '../deliveries/redact';
+import { type DeliveryStatus, newStatusToken } from '../deliveries/status';
 import { type DispatchDeps, dispatchDelivery, errorAnswer } from '../dispatch/dispatch';
 import type { HttpAnswer } from '../dispatch/sync';
 import type { IndexEntry, KeyIndex } from '../key-index';
@@ -19,6 +22,8 @@ import { readRawBody } from './raw-body';
 import { checkSchema } from './schema';
 
 export interface RouteDeps extends DispatchDeps {
+  /** The status of a delivery by its status-URL token (null: unknown). */
+  statusOf: (token: string) => Promise<DeliveryStatus | null>;
   /** e.g. `/api/webhooks/` */
   base: string;
   index: KeyIndex;
@@ -95,8 +100,10 @@ function newRow(ctx: Context): DeliveryRow {
  */
 export function createWebhookRoute(deps: RouteDeps) {
   const { base } = deps;
+  const statusBase = `${base}${STATUS_SEGMENT}/`;
   return async function webhookRoute(ctx: Context, next: Next): Promise<void> {
     if (!ctx.path.startsWith(base)) return next();
+    if (ctx.path.startsWith(statusBase)) return answerStatus(ctx, deps, ctx.path.slice(statusBase.length));
     const row = newRow(ctx);
     const source: LogSource = { sensitiveHeaders: [], raw: null };
     let answer: HttpAnswer | null;
@@ -177,6 +184,10 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
   const parsed = await parseBody(raw, ctx.req.headers, { maxBytes: config.maxBodyBytes, json: deps.jsonLimits });
   if (config.bodySchema) checkSchema(config.bodySchema, parsed.data);
+  const headers = contextHeaders(ctx.req.headers, credentials);
+  if (config.filter && !matchesFilter(config.filter, { data: parsed.data, headers, query, params, method, ip })) {
+    return filtered(ctx, deps, row, source);
+  }
 
   if (config.idempotencyHeader) {
     const value = ctx.get(config.idempotencyHeader);
@@ -186,9 +197,16 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   // Accepted so far: only now do uploads reach the disk, and they leave it again unless the
   // delivery starts an execution (a repeated idempotency key, a refusal by the engine).
   const files = await deps.uploads.store(workflow.key, row.id, parsed.files);
+  // A 202 (async, or a sync run past its timeout with onTimeout "accept") points at a status URL.
+  let statusUrl: string | undefined;
+  if (!workflow.sync || config.onTimeout === 'accept') {
+    const { token, hash } = newStatusToken();
+    row.statusTokenHash = hash;
+    statusUrl = `${ctx.origin}${deps.base}${STATUS_SEGMENT}/${token}`;
+  }
   const context = {
     data: parsed.data,
-    headers: contextHeaders(ctx.req.headers, credentials),
+    headers,
     query,
     params,
     method,
@@ -198,13 +216,49 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   };
   let answer: HttpAnswer | undefined;
   try {
-    answer = await dispatchDelivery(deps, { entry, context, row });
+    answer = await dispatchDelivery(deps, { entry, context, row, statusUrl });
     return answer;
   } finally {
     if (files.length && row.executionId === null && answer?.status !== 504) {
       await deps.uploads.removeDir(workflow.key, row.id);
     }
   }
+}
+
+/** A request that passed every check but not the trigger's filter: logged FILTERED, nothing starts. */
+function filtered(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): HttpAnswer {
+  const answer: HttpAnswer = { status: 200, body: { deliveryId: row.id, filtered: true } };
+  row.status = 200;
+  row.errorCode = 'FILTERED';
+  row.errorMessage = "The request did not pass the trigger's filter; no execution was started";
+  row.durationMs = Date.now() - row.createdAt.getTime();
+  completeRow(ctx, row, source, deps.logBodyBytes);
+  deps.recorder.record(row);
+  return answer;
+}
+
+/** `GET {base}~status/{token}`: how the delivery whose 202 carried the token is doing. */
+async function answerStatus(ctx: Context, deps: RouteDeps, token: string): Promise<void> {
+  let answer: HttpAnswer;
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    answer = errorAnswer(
+      new WebhookError('METHOD_NOT_ALLOWED', `Method ${ctx.method} is not allowed`, {
+        headers: { Allow: 'GET, HEAD' },
+      }),
+    );
+  } else {
+    const status = await deps.statusOf(token).catch((error) => {
+      deps.log(`delivery status lookup failed: ${(error as Error)?.message}`, { error });
+      return undefined;
+    });
+    answer =
+      status === undefined
+        ? errorAnswer(new WebhookError('UNAVAILABLE', 'The status could not be read now; retry later'))
+        : status === null
+          ? errorAnswer(new WebhookError('NOT_FOUND', 'No delivery has this status token'))
+          : { status: 200, headers: { 'Cache-Control': 'no-store' }, body: status };
+  }
+  send(ctx, answer);
 }
 
 /** `$context.headers`: the request's headers, with the credential the plugin checked redacted. */
