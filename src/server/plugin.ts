@@ -13,6 +13,7 @@ import { Lane } from './dispatch/lane';
 import type { HttpAnswer } from './dispatch/sync';
 import { AuthFailureBudget } from './http/auth-failure-budget';
 import { Idempotency } from './http/idempotency';
+import { JsonWorkerPool } from './http/parse';
 import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
@@ -43,6 +44,7 @@ export class PluginWebhookTriggerServer extends Plugin {
   readonly authFailures = AuthFailureBudget.fromEnv();
   cipher!: SecretCipher;
   uploads!: UploadStore;
+  jsonPool!: JsonWorkerPool;
   private accepting = false;
   private counter: Counter | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -111,6 +113,16 @@ export class PluginWebhookTriggerServer extends Plugin {
       lookupAnswer,
     };
 
+    // JSON bodies from 256 KiB up are parsed in a worker thread (src/server/http/parse/json-pool.ts).
+    this.jsonPool = new JsonWorkerPool(
+      {
+        thresholdBytes: envInt('WEBHOOK_JSON_WORKER_BYTES', 256 * 1024),
+        workers: envInt('WEBHOOK_JSON_WORKERS', 1),
+        timeoutMs: envInt('WEBHOOK_JSON_WORKER_TIMEOUT_MS', 10_000),
+      },
+      (message, meta) => this.log.error(message, meta),
+    );
+
     const prefix = ((this.app.resourcer.options as { prefix?: string }).prefix ?? '/api').replace(/\/$/, '');
     this.app.use(
       createWebhookRoute({
@@ -123,6 +135,7 @@ export class PluginWebhookTriggerServer extends Plugin {
           maxKeys: envInt('WEBHOOK_MAX_JSON_KEYS', 10_000),
           maxArrayItems: envInt('WEBHOOK_MAX_JSON_ARRAY_ITEMS', 10_000),
         },
+        jsonPool: this.jsonPool,
         accepting: () => this.accepting,
         // 32 KiB: its base64 form still fits MySQL/MariaDB's TEXT (65,535 bytes).
         logBodyBytes: Number(process.env.WEBHOOK_LOG_BODY_BYTES ?? 32 * 1024),
@@ -206,6 +219,7 @@ export class PluginWebhookTriggerServer extends Plugin {
       await this.inbox.idle();
       await this.recorder.idle();
       await this.recovery.stop();
+      await this.jsonPool.close();
     });
   }
 
