@@ -113,10 +113,10 @@ export class PluginWebhookTriggerServer extends Plugin {
       lookupAnswer,
     };
 
-    // JSON bodies from 256 KiB up are parsed in a worker thread (src/server/http/parse/json-pool.ts).
+    // JSON bodies from 64 KiB up are parsed in a worker thread (src/server/http/parse/json-pool.ts).
     this.jsonPool = new JsonWorkerPool(
       {
-        thresholdBytes: envInt('WEBHOOK_JSON_WORKER_BYTES', 256 * 1024),
+        thresholdBytes: envInt('WEBHOOK_JSON_WORKER_BYTES', 64 * 1024),
         workers: envInt('WEBHOOK_JSON_WORKERS', 1),
         timeoutMs: envInt('WEBHOOK_JSON_WORKER_TIMEOUT_MS', 10_000),
       },
