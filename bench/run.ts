@@ -36,10 +36,24 @@ const START_TIMEOUT = numberEnv('BENCH_START_TIMEOUT', 240);
 const ENGINE_ASYNC_COUNT = Math.round(numberEnv('BENCH_ENGINE_ASYNC_COUNT', 60 * Math.max(DURATION, 5)));
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : null;
 const KEEP = process.env.BENCH_KEEP === '1';
-const ALL_GROUPS = ['baseline', 'sync', 'reject', 'engine', 'async', 'bodies', 'flood', 'routing', 'soak'] as const;
+const ALL_GROUPS = [
+  'baseline',
+  'sync',
+  'reject',
+  'engine',
+  'async',
+  'bodies',
+  'flood',
+  'routing',
+  'soak',
+  'worst-bodies',
+] as const;
 type Group = (typeof ALL_GROUPS)[number];
+/** Groups that run only when BENCH_ONLY names them. */
+const OPT_IN: Group[] = ['worst-bodies'];
+const WORST_DURATION = numberEnv('BENCH_WORST_DURATION', 30);
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? ALL_GROUPS.join(','))
+  (process.env.BENCH_ONLY ?? ALL_GROUPS.filter((g) => !OPT_IN.includes(g)).join(','))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -335,11 +349,67 @@ const specs: WorkflowSpec[] = [
   { name: 'flood', sync: false, config: { key: 'bench-flood' }, nodes: [outputNode] },
   { name: 'engineAsync', sync: false, config: { key: 'bench-engine-async' }, nodes: [outputNode] },
   { name: 'soak', sync: false, config: { key: 'bench-soak' }, nodes: [outputNode] },
+  {
+    name: 'worst',
+    sync: false,
+    config: { key: 'bench-worst' },
+    nodes: [{ type: 'output', config: { value: '{{$context.data}}' } }],
+  },
 ];
 
 const smallBody = Buffer.from(
   JSON.stringify({ id: 12345, event: 'push', repository: { full_name: 'bench/hooks' }, sender: { login: 'bench' } }),
 );
+/** Just under WEBHOOK_MAX_JSON_KEYS (10,000): 9,999 keys of ~93-character strings, just under 1 MiB. */
+function manyKeysBody(): Buffer {
+  const entries: string[] = [];
+  for (let i = 0; i < 9_999; i++) entries.push(`"k${String(i).padStart(4, '0')}":"${String(i).padEnd(93, 'v')}"`);
+  return Buffer.from(`{${entries.join(',')}}`);
+}
+/** Nested as deep as allowed (64) all through: 8,191 arrays of 63 nested arrays, just under 1 MiB. */
+function deepBody(): Buffer {
+  const item = `${'['.repeat(63)}0${']'.repeat(63)}`;
+  return Buffer.from(`[${Array.from({ length: 8_191 }, () => item).join(',')}]`);
+}
+
+/**
+ * A fifth client: signs in as root, then reads `workflows:list` one request after another (every
+ * 50 ms) until `until()`; returns each request's latency in ms.
+ */
+async function pollAdmin(until: () => boolean): Promise<{ latencies: number[]; errors: number; first?: string }> {
+  const signIn = await fetch(`${origin}/api/auth:signIn`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Authenticator': 'basic' },
+    body: JSON.stringify({
+      account: process.env.INIT_ROOT_EMAIL ?? 'admin@nocobase.com',
+      password: process.env.INIT_ROOT_PASSWORD ?? 'admin123',
+    }),
+  });
+  const signed = (await signIn.json()) as any;
+  if (signIn.status !== 200) throw new Error(`admin sign-in failed: ${signIn.status} ${JSON.stringify(signed)}`);
+  const headers = { Authorization: `Bearer ${signed.data.token}` };
+  const latencies: number[] = [];
+  let errors = 0;
+  let first: string | undefined;
+  while (!until()) {
+    const t = performance.now();
+    try {
+      const res = await fetch(`${origin}/api/workflows:list?pageSize=20`, { headers });
+      await res.arrayBuffer();
+      if (res.status === 200) latencies.push(performance.now() - t);
+      else {
+        errors++;
+        first ??= `HTTP ${res.status}`;
+      }
+    } catch (error) {
+      errors++;
+      first ??= (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { latencies, errors, first };
+}
+
 function sizedBody(bytes: number): Buffer {
   const head = '{"id":1,"event":"bench","pad":"';
   const tail = '"}';
@@ -793,6 +863,50 @@ async function main() {
     await purge('soak');
   }
 
+  // 10. Issue 10: the admin API while 4 connections send the worst 1 MiB JSON bodies the caps allow
+  // to an async webhook whose workflow renders them (BENCH_ONLY=worst-bodies).
+  if (runs('worst-bodies')) {
+    const keysBody = manyKeysBody();
+    const nestedBody = deepBody();
+    console.log(
+      `worst bodies: 4 conn. (${int(keysBody.length)}-byte 9,999-key and ${int(nestedBody.length)}-byte depth-64 JSON) for ${WORST_DURATION} s, admin API polled alongside...`,
+    );
+    let done = false;
+    const w = await measureWindow('worst-bodies', async () => {
+      const poll = pollAdmin(() => done);
+      const spec = { url: hook('worst'), headers: json, expect: [202], durationSec: WORST_DURATION, connections: 2 };
+      const loads = await Promise.all([
+        runLoad({ ...spec, body: keysBody, maxRequests: MAX_REQUESTS }),
+        runLoad({ ...spec, body: nestedBody, maxRequests: MAX_REQUESTS }),
+      ]);
+      done = true;
+      return { loads, admin: await poll };
+    });
+    await settle();
+    const { loads, admin } = w.value;
+    const sorted = [...admin.latencies].sort((a, b) => a - b);
+    const pick = (p: number) =>
+      sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN;
+    const names = ['worst bodies: 9,999-key 1 MiB JSON, 2 conn.', 'worst bodies: depth-64 1 MiB JSON, 2 conn.'];
+    for (const [i, l] of loads.entries()) record(names[i], toMeasured(l, w));
+    record('worst bodies: admin workflows:list alongside (1 client, every 50 ms)', {
+      rps: sorted.length / WORST_DURATION,
+      p50: pick(50),
+      p99: pick(99),
+      errors: admin.errors,
+      requests: sorted.length + admin.errors,
+      rssPeak: w.rssPeak,
+      rssEnd: w.rssEnd,
+      foreign: w.foreign,
+    });
+    facts.worstAdminMax = sorted[sorted.length - 1] ?? Number.NaN;
+    const stats = await execStats('worst');
+    notes.push(
+      `worst bodies: ${int(loads.reduce((n, l) => n + l.expected, 0))} accepted in ${WORST_DURATION} s; admin reads: ${int(sorted.length)}, max ${ms(Number(facts.worstAdminMax))} ms${admin.first ? `, first error ${admin.first}` : ''}; executions when the load ended: ${int(stats.resolved)} resolved, ${int(stats.queueing + stats.started)} waiting, ${int(stats.failed)} failed (the waiting ones are deleted before the next scenario)`,
+    );
+    await purge('worst');
+  }
+
   // 9. SQLite: the engine alone with 32 trigger() calls in flight, last, as it may hang the app.
   if ((runs('engine') || runs('sync')) && database?.dialect === 'sqlite') {
     console.log(`engine alone, ${CONNECTIONS} trigger() calls in flight (last: on SQLite this may hang the app)...`);
@@ -1064,6 +1178,15 @@ async function report(ctx: {
         `${rate(ctx.drainRate)} vs ${rate(ctx.engineAsyncRate)} executions/s = ${ratio.toFixed(2)}x`,
       ]);
     }
+  }
+  const adminRow = get('worst bodies: admin workflows:list alongside (1 client, every 50 ms)');
+  if (adminRow) {
+    const m = medianRun(adminRow);
+    targets.push([
+      'issue 10: admin API p99 < 200 ms while 4 conn. send the worst 1 MiB JSON bodies',
+      m.p99 < 200,
+      `p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms, max ${ms(Number(facts.worstAdminMax))} ms over ${int(m.requests)} reads; app RSS peak ${mb(m.rssPeak)} MB`,
+    ]);
   }
   if (ctx.soak) {
     const delta = ctx.soak.end - ctx.soak.warm;

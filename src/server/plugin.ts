@@ -14,6 +14,7 @@ import { Lane } from './dispatch/lane';
 import type { HttpAnswer } from './dispatch/sync';
 import { AuthFailureBudget } from './http/auth-failure-budget';
 import { Idempotency } from './http/idempotency';
+import { JsonWorkerPool } from './http/parse';
 import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
@@ -65,6 +66,7 @@ export class PluginWebhookTriggerServer extends Plugin {
   authFailures!: AuthFailureBudget;
   cipher!: SecretCipher;
   uploads!: UploadStore;
+  jsonPool!: JsonWorkerPool;
   private accepting = false;
   private counter: Counter | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -185,6 +187,16 @@ export class PluginWebhookTriggerServer extends Plugin {
       lookupAnswer,
     };
 
+    // Large JSON bodies are parsed in a worker thread (src/server/http/parse/json-pool.ts).
+    this.jsonPool = new JsonWorkerPool(
+      {
+        thresholdBytes: settings.WEBHOOK_JSON_WORKER_BYTES,
+        workers: settings.WEBHOOK_JSON_WORKERS,
+        timeoutMs: settings.WEBHOOK_JSON_WORKER_TIMEOUT_MS,
+      },
+      (message, meta) => this.log.error(message, meta),
+    );
+
     const prefix = ((this.app.resourcer.options as { prefix?: string }).prefix ?? '/api').replace(/\/$/, '');
     // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,
     // CORS, data wrapping, auth or ACL; it has its own delivery log, parser and checks. NocoBase's
@@ -202,6 +214,7 @@ export class PluginWebhookTriggerServer extends Plugin {
           maxKeys: settings.WEBHOOK_MAX_JSON_KEYS,
           maxArrayItems: settings.WEBHOOK_MAX_JSON_ARRAY_ITEMS,
         },
+        jsonPool: this.jsonPool,
         accepting: () => this.accepting,
         logBodyBytes: settings.WEBHOOK_LOG_BODY_BYTES,
         bodyTimeoutMs: settings.WEBHOOK_BODY_TIMEOUT_MS,
@@ -284,6 +297,7 @@ export class PluginWebhookTriggerServer extends Plugin {
       await this.inbox.idle();
       await this.recorder.idle();
       await this.recovery.stop();
+      await this.jsonPool.close();
     });
   }
 

@@ -157,6 +157,31 @@ export const SETTINGS = {
     unit: 'items',
     meaning: 'a JSON body with a longer array gets `413`, before it is parsed',
   },
+  WEBHOOK_JSON_WORKER_BYTES: {
+    kind: 'integer',
+    default: 64 * 1024,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    unit: 'bytes',
+    meaning: 'JSON bodies from this size up are parsed in a worker thread, off the event loop',
+  },
+  WEBHOOK_JSON_WORKERS: {
+    kind: 'integer',
+    default: 1,
+    min: 0,
+    max: 64,
+    unit: 'threads',
+    meaning:
+      'worker threads that parse large JSON bodies, started when first needed (0: parse every body in the request thread)',
+  },
+  WEBHOOK_JSON_WORKER_TIMEOUT_MS: {
+    kind: 'integer',
+    default: 10_000,
+    min: 1,
+    max: MAX_TIMER_MS,
+    unit: 'ms',
+    meaning: 'a worker that has not parsed a body by then is replaced, and that request answered `503`',
+  },
   WEBHOOK_UPLOADS_MAX_BYTES: {
     kind: 'integer',
     default: 1024 ** 3,

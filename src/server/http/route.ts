@@ -15,7 +15,7 @@ import { compileIpList, type IpMatcher, resolveClientIp } from './client-ip';
 import { answerPreflight, applyCors } from './cors';
 import { WebhookError } from './errors';
 import { idempotencyKeyOf } from './idempotency';
-import { type JsonLimits, parseBody } from './parse';
+import { type JsonLimits, type JsonWorkerPool, parseBody } from './parse';
 import { hasNul } from './parse/text';
 import { type Counter, checkRateLimit } from './rate-limit';
 import { readRawBody } from './raw-body';
@@ -31,6 +31,8 @@ export interface RouteDeps extends DispatchDeps {
   counter: () => Counter;
   uploads: UploadStore;
   jsonLimits: JsonLimits;
+  /** Large JSON bodies are parsed here, off the event loop. */
+  jsonPool?: JsonWorkerPool;
   accepting: () => boolean;
   logBodyBytes: number;
   bodyTimeoutMs: number;
@@ -182,7 +184,11 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
   source.raw = raw;
   verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
-  const parsed = await parseBody(raw, ctx.req.headers, { maxBytes: config.maxBodyBytes, json: deps.jsonLimits });
+  const parsed = await parseBody(raw, ctx.req.headers, {
+    maxBytes: config.maxBodyBytes,
+    json: deps.jsonLimits,
+    jsonPool: deps.jsonPool,
+  });
   if (config.bodySchema) checkSchema(config.bodySchema, parsed.data);
   const headers = contextHeaders(ctx.req.headers, credentials);
   if (config.filter && !matchesFilter(config.filter, { data: parsed.data, headers, query, params, method, ip })) {

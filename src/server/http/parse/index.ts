@@ -2,12 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import contentType from 'content-type';
 import { WebhookError } from '../errors';
 import { parseForm } from './form';
-import { type JsonLimits, parseJson } from './json';
+import { type JsonLimits, parseJsonBytes } from './json';
+import type { JsonWorkerPool } from './json-pool';
 import { type PendingUpload, parseMultipart } from './multipart';
 import { decodeText } from './text';
 
 export type { JsonLimits } from './json';
 export { MAX_DEPTH } from './json';
+export { JsonWorkerPool, type JsonWorkerSettings } from './json-pool';
 export type { PendingUpload } from './multipart';
 
 export interface ParsedBody {
@@ -19,6 +21,15 @@ export interface ParsedBody {
 export interface ParseOptions {
   maxBytes: number;
   json: JsonLimits;
+  /** Parses JSON bodies from its threshold up, off the event loop. */
+  jsonPool?: JsonWorkerPool;
+}
+
+/** A JSON body (or one without Content-Type, `orText`): in a worker when large, else here. */
+function parseJsonBody(raw: Buffer, charset: string | undefined, orText: boolean, options: ParseOptions) {
+  const pool = options.jsonPool;
+  if (pool?.wants(raw.length)) return pool.parse(raw, charset, orText, options.json);
+  return parseJsonBytes(raw, charset, orText, options.json);
 }
 
 type Kind = 'empty' | 'json' | 'form' | 'multipart' | 'text' | 'binary' | 'unknown';
@@ -55,7 +66,7 @@ export async function parseBody(raw: Buffer, headers: IncomingHttpHeaders, optio
     case 'empty':
       return { data: null, files: [] };
     case 'json':
-      return { data: parseJson(decodeText(raw, charset), options.json), files: [] };
+      return { data: await parseJsonBody(raw, charset, false, options), files: [] };
     case 'form':
       return { data: parseForm(decodeText(raw, charset)), files: [] };
     case 'multipart':
@@ -75,17 +86,8 @@ export async function parseBody(raw: Buffer, headers: IncomingHttpHeaders, optio
           },
         ],
       };
-    case 'unknown': {
-      const text = decodeText(raw);
-      try {
-        return { data: parseJson(text, options.json), files: [] };
-      } catch (error) {
-        // Not JSON: text. A JSON body past a limit is refused all the same.
-        if ((error as WebhookError).status === 413 || (error as WebhookError).message.includes('nested deeper')) {
-          throw error;
-        }
-        return { data: text, files: [] };
-      }
-    }
+    case 'unknown':
+      // JSON if it parses, else text; a JSON body past a limit is refused all the same.
+      return { data: await parseJsonBody(raw, undefined, true, options), files: [] };
   }
 }

@@ -1,6 +1,6 @@
 import sjson from 'secure-json-parse';
 import { WebhookError } from '../errors';
-import { hasNul, NUL_MESSAGE } from './text';
+import { decodeText, hasNul, NUL_MESSAGE } from './text';
 
 /** Deepest nesting a JSON or form body may have; deeper bodies are refused as INVALID_BODY. */
 export const MAX_DEPTH = 64;
@@ -97,4 +97,23 @@ export function parseJson(text: string, limits: JsonLimits): unknown {
   }
   if (text.includes('\\u0000') && hasNul(data)) throw new WebhookError('INVALID_BODY', NUL_MESSAGE);
   return data;
+}
+
+/**
+ * A JSON body from its bytes: decoded in its charset, then parsed within the limits. `orText`
+ * is the case of a body without Content-Type: JSON if it parses, else its text (a JSON body past
+ * a limit is refused all the same). The same function runs in the request's thread and in the
+ * JSON worker (json-thread.ts), so that both give the same data and the same errors.
+ */
+export function parseJsonBytes(raw: Uint8Array, charset: string | undefined, orText: boolean, limits: JsonLimits) {
+  if (!orText) return parseJson(decodeText(raw, charset), limits);
+  const text = decodeText(raw);
+  try {
+    return parseJson(text, limits);
+  } catch (error) {
+    if ((error as WebhookError).status === 413 || (error as WebhookError).message.includes('nested deeper')) {
+      throw error;
+    }
+    return text;
+  }
 }

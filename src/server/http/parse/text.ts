@@ -21,7 +21,7 @@ export function hasNul(value: unknown): boolean {
 }
 
 /** The body as text in its charset; invalid bytes are INVALID_BODY, an unknown charset 415. */
-export function decodeText(raw: Buffer, charset = 'utf-8'): string {
+export function decodeText(raw: Uint8Array, charset = 'utf-8'): string {
   let decoder: TextDecoder;
   try {
     decoder = new TextDecoder(charset, { fatal: true });
