@@ -183,6 +183,17 @@ export function* badRequests(): Generator<BadRequest> {
     ],
   };
   yield {
+    label: '1 MiB of small nested arrays (each array short, 100,000 arrays in all)',
+    pieces: [
+      request(
+        'POST',
+        '/api/webhooks/strict-multipart',
+        json,
+        `[${Array(10_000).fill('[[[[[[[[[[]]]]]]]]]]').join(',')}]`,
+      ),
+    ],
+  };
+  yield {
     label: 'array of 10,001 items',
     pieces: [request('POST', '/api/webhooks/strict-multipart', json, JSON.stringify(new Array(10_001).fill(0)))],
   };

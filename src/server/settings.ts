@@ -155,7 +155,7 @@ export const SETTINGS = {
     min: 1,
     max: 10_000_000,
     unit: 'items',
-    meaning: 'a JSON body with a longer array gets `413`, before it is parsed',
+    meaning: 'a JSON body with more array items, all its arrays together, gets `413`, before it is parsed',
   },
   WEBHOOK_JSON_WORKER_BYTES: {
     kind: 'integer',

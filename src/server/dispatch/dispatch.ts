@@ -170,6 +170,8 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row, statusUrl
     written = true;
     deps.recorder.record(row);
   }
+  // A 202's status URL must answer as soon as the caller has it: its row is committed first.
+  if (answer.status === 202 && row.statusTokenHash) await deps.recorder.idle();
   return answer;
 }
 

@@ -208,7 +208,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   if (!workflow.sync || config.onTimeout === 'accept') {
     const { token, hash } = newStatusToken();
     row.statusTokenHash = hash;
-    statusUrl = `${ctx.origin}${deps.base}${STATUS_SEGMENT}/${token}`;
+    statusUrl = `${ctx.protocol}://${ctx.host}${deps.base}${STATUS_SEGMENT}/${token}`;
   }
   const context = {
     data: parsed.data,

@@ -8,7 +8,7 @@ export const MAX_DEPTH = 64;
 export interface JsonLimits {
   /** Object keys in the whole body (WEBHOOK_MAX_JSON_KEYS). */
   maxKeys: number;
-  /** Items in any one array (WEBHOOK_MAX_JSON_ARRAY_ITEMS). */
+  /** Array items in the whole body, all arrays together (WEBHOOK_MAX_JSON_ARRAY_ITEMS). */
   maxArrayItems: number;
 }
 
@@ -20,21 +20,26 @@ const OPEN_ARRAY = 91;
 const CLOSE_ARRAY = 93;
 const OPEN_OBJECT = 123;
 const CLOSE_OBJECT = 125;
+const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
 
 /**
  * Counts keys, array items and depth in one pass over the text, before it is parsed: a body
- * past a limit is refused without building its objects (a 1 MiB body can hold 110,000 keys, and
- * every later step — storing, rendering `$context.data` in a node — pays for each of them).
- * Only structure outside strings is counted; invalid JSON is left to the parser.
+ * past a limit is refused without building its objects (a 1 MiB body can hold 110,000 keys, or
+ * 500,000 nested arrays, and every later step — storing the context, cloning it for each node,
+ * rendering `$context.data` — pays for each of them). Keys and array items are counted over the
+ * whole body, so that together they bound the number of values. Only structure outside strings
+ * is counted; invalid JSON is left to the parser.
  */
 export function checkJsonShape(text: string, limits: JsonLimits): void {
   // Each key costs at least 4 characters ("":0) and each array item 2 (0,): shorter texts cannot
   // pass a limit (their depth is checked after parsing).
   if (text.length < Math.min(4 * limits.maxKeys, 2 * limits.maxArrayItems)) return;
-  const commas = new Int32Array(MAX_DEPTH + 2);
   const isArray = new Uint8Array(MAX_DEPTH + 2);
   let depth = 0;
   let keys = 0;
+  let items = 0;
+  // After `[` or an array's `,`: the next character that is not blank starts an item (or ends it).
+  let expectingItem = false;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -42,6 +47,15 @@ export function checkJsonShape(text: string, limits: JsonLimits): void {
       if (c === BACKSLASH) i++;
       else if (c === QUOTE) inString = false;
       continue;
+    }
+    if (expectingItem && !isSpace(c)) {
+      expectingItem = false;
+      if (c !== CLOSE_ARRAY && ++items > limits.maxArrayItems) {
+        throw new WebhookError(
+          'PAYLOAD_TOO_LARGE',
+          `Body has more than ${limits.maxArrayItems} array items (WEBHOOK_MAX_JSON_ARRAY_ITEMS)`,
+        );
+      }
     }
     if (c === QUOTE) inString = true;
     else if (c === COLON) {
@@ -52,16 +66,11 @@ export function checkJsonShape(text: string, limits: JsonLimits): void {
         );
       }
     } else if (c === COMMA) {
-      if (isArray[depth] && ++commas[depth] >= limits.maxArrayItems) {
-        throw new WebhookError(
-          'PAYLOAD_TOO_LARGE',
-          `Body has an array of more than ${limits.maxArrayItems} items (WEBHOOK_MAX_JSON_ARRAY_ITEMS)`,
-        );
-      }
+      if (isArray[depth]) expectingItem = true;
     } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > MAX_DEPTH) throw new WebhookError('INVALID_BODY', `Body is nested deeper than ${MAX_DEPTH} levels`);
       isArray[depth] = c === OPEN_ARRAY ? 1 : 0;
-      commas[depth] = 0;
+      expectingItem = c === OPEN_ARRAY;
     } else if ((c === CLOSE_ARRAY || c === CLOSE_OBJECT) && depth > 0) {
       depth--;
     }
