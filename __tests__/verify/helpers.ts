@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { expect } from 'vitest';
-import { type ErrorCode, WebhookError } from '../../src/server/http/errors';
+import { type ErrorCode, WebhookError } from '../../src/server/answer';
 import { type VerificationConfig, verifyRequest } from '../../src/server/verify';
 import { secretList } from '../../src/server/verify/secrets';
 

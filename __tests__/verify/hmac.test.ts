@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { WebhookError } from '../../src/server/http/errors';
+import { WebhookError } from '../../src/server/answer';
 import { verifyRequest } from '../../src/server/verify';
 import { fails, NOW, nodeHeaders, passes } from './helpers';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WebhookError } from '../../src/server/http/errors';
+import { WebhookError } from '../../src/server/answer';
 import { SECRET_FIELDS, validateVerification, verifyRequest } from '../../src/server/verify';
 
 const whsec = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;

@@ -2,21 +2,20 @@ import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { Plugin } from '@nocobase/server';
 import { storagePathJoin } from '@nocobase/utils';
 import type { Context, Next } from 'koa';
+import { createReplayAction } from './admin/replay';
+import type { HttpAnswer } from './answer';
 import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from './constants';
 import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
 import { DeliveryRecorder } from './deliveries/recorder';
-import { createReplayAction } from './deliveries/replay';
 import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
 import { deliveryStatus } from './deliveries/status';
 import { AsyncInbox } from './dispatch/async-inbox';
 import type { DispatchDeps } from './dispatch/dispatch';
+import { Idempotency } from './dispatch/idempotency';
 import { Lane } from './dispatch/lane';
-import type { HttpAnswer } from './dispatch/sync';
 import { AuthFailureBudget } from './http/auth-failure-budget';
-import { Idempotency } from './http/idempotency';
 import { JsonWorkerPool } from './http/parse';
 import type { Counter } from './http/rate-limit';
-import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
 import { KeyReconciler } from './key-reconciler';
 import { mountFirst } from './mount';
@@ -24,6 +23,7 @@ import { executionsRunnerField, RUNNERS, runnersCollection } from './recovery/co
 import { RunRecovery } from './recovery/recovery';
 import { recoverySettings } from './recovery/settings';
 import { WebhookResponseInstruction } from './response-node';
+import { createWebhookRoute } from './route';
 import {
   hasOpenSecrets,
   MASK,

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { WebhookError } from './http/errors';
+import { WebhookError } from './answer';
 import type { PendingUpload } from './http/parse';
 
 /** One upload in `$context.files`: SPEC.md's name, type, size and where to read it. */

@@ -1,12 +1,12 @@
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
+import { errorAnswer, type HttpAnswer, WebhookError } from '../answer';
 import type { DeliveryRow } from '../deliveries/collection';
 import type { DeliveryRecorder } from '../deliveries/recorder';
-import { WebhookError } from '../http/errors';
-import type { Idempotency } from '../http/idempotency';
 import type { IndexEntry } from '../key-index';
 import type { AsyncInbox } from './async-inbox';
+import type { Idempotency } from './idempotency';
 import type { Lane } from './lane';
-import { ExecutionNotCreated, type HttpAnswer, runSync } from './sync';
+import { ExecutionNotCreated, runSync } from './sync';
 
 export interface DispatchDeps {
   engine: PluginWorkflowServer;
@@ -30,11 +30,6 @@ export interface Delivery {
 function withStatusUrl(answer: HttpAnswer, statusUrl: string | undefined): HttpAnswer {
   if (!statusUrl || answer.status !== 202) return answer;
   return { ...answer, headers: { ...answer.headers, Location: statusUrl } };
-}
-
-/** The answer a rejected or failed request gets, in SPEC.md's error shape. */
-export function errorAnswer(error: WebhookError): HttpAnswer {
-  return { status: error.status, headers: error.extra.headers, body: error.toBody(), json: true };
 }
 
 /** Answers that a repeat with the same idempotency key gets again (not "retry later"). */

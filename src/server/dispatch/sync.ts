@@ -1,7 +1,7 @@
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { EXECUTION_STATUS, type Processor, type WorkflowModel } from '@nocobase/plugin-workflow';
+import { type HttpAnswer, WebhookError } from '../answer';
 import type { ResponseConfig } from '../config';
-import { WebhookError } from '../http/errors';
 import type { Lane } from './lane';
 
 /** What the Webhook response node leaves for the route; passed to the run as `options.webhook`. */
@@ -9,14 +9,6 @@ export interface ResponseHolder {
   response?: HttpAnswer;
   /** Called by the node when it answers (the run may go on: `continue`). */
   answered?: (answer: HttpAnswer, executionId: string) => void;
-}
-
-export interface HttpAnswer {
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-  /** Send the body as JSON even when it is a string (the Output node's value). */
-  json?: boolean;
 }
 
 export interface SyncRun {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ErrorCode } from '../answer';
 import type { WebhookSettings } from '../settings';
-import type { ErrorCode } from './errors';
 
 /** The answers of failed authentication: a wrong signature, token or password, a stale timestamp. */
 const AUTH_FAILURES: ReadonlySet<ErrorCode> = new Set([

@@ -1,4 +1,4 @@
-import { WebhookError } from './errors';
+import { WebhookError } from '../answer';
 
 /** The part of NocoBase's cache counter (`cacheManager.createCounter`) that is used here. */
 export interface Counter {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
-import { WebhookError } from './errors';
+import { WebhookError } from '../answer';
 
 /** The connection of a request whose body is not read to its end cannot carry another request. */
 const CLOSE = { headers: { Connection: 'close' } };

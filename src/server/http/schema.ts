@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { WebhookError } from './errors';
+import { WebhookError } from '../answer';
 
 const draft07 = addFormats(new Ajv({ allErrors: true, strict: false }));
 const draft2020 = addFormats(new Ajv2020({ allErrors: true, strict: false }));

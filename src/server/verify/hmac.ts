@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { WebhookError } from '../http/errors';
+import { WebhookError } from '../answer';
 import { getHeader } from './headers';
 import { matchesAnySignature } from './secrets';
 import type { VerificationConfig } from './types';

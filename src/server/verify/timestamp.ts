@@ -1,4 +1,4 @@
-import { WebhookError } from '../http/errors';
+import { WebhookError } from '../answer';
 import type { VerificationConfig } from './types';
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;

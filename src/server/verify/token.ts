@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { WebhookError } from '../http/errors';
+import { WebhookError } from '../answer';
 import { getHeader } from './headers';
 import { matchesAnySecret } from './secrets';
 import type { VerificationConfig } from './types';

@@ -1,5 +1,5 @@
 import qs from 'qs';
-import { WebhookError } from '../errors';
+import { WebhookError } from '../../answer';
 import { hasNul, NUL_MESSAGE } from './text';
 
 /** Most fields (or parts) a form body may have. */

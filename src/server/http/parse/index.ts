@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import contentType from 'content-type';
-import { WebhookError } from '../errors';
+import { WebhookError } from '../../answer';
 import { parseForm } from './form';
 import { type JsonLimits, parseJsonBytes } from './json';
 import type { JsonWorkerPool } from './json-pool';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type ErrorCode, WebhookError } from '../errors';
+import { type ErrorCode, WebhookError } from '../../answer';
 import type { JsonLimits } from './json';
 
 export interface JsonWorkerSettings {

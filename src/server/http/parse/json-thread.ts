@@ -4,7 +4,7 @@
  * uses, and answers with the data or the WebhookError's code and message.
  */
 import { parentPort } from 'node:worker_threads';
-import { WebhookError } from '../errors';
+import { WebhookError } from '../../answer';
 import { parseJsonBytes } from './json';
 import type { JsonJob, JsonReply } from './json-pool';
 

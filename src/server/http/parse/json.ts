@@ -1,5 +1,5 @@
 import sjson from 'secure-json-parse';
-import { WebhookError } from '../errors';
+import { WebhookError } from '../../answer';
 import { decodeText, hasNul, NUL_MESSAGE } from './text';
 
 /** Deepest nesting a JSON or form body may have; deeper bodies are refused as INVALID_BODY. */

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import { WebhookError } from '../errors';
+import { WebhookError } from '../../answer';
 import { MAX_PARTS } from './form';
 import { NUL_MESSAGE } from './text';
 

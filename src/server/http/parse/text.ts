@@ -1,5 +1,5 @@
 import { TextDecoder } from 'node:util';
-import { WebhookError } from '../errors';
+import { WebhookError } from '../../answer';
 
 export const NUL_MESSAGE = 'Body contains NUL characters, which cannot be stored as text';
 

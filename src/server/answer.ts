@@ -1,3 +1,12 @@
+/** An HTTP answer: what the route sends (a rejection, a receipt, what a workflow built). */
+export interface HttpAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Send the body as JSON even when it is a string (the Output node's value). */
+  json?: boolean;
+}
+
 /** The error codes of SPEC.md, with the HTTP status each one carries. */
 export const ERROR_STATUS = {
   INVALID_BODY: 400,
@@ -45,4 +54,9 @@ export class WebhookError extends Error {
     if (this.extra.details !== undefined) error.details = this.extra.details;
     return { error };
   }
+}
+
+/** The answer a rejected or failed request gets, in SPEC.md's error shape. */
+export function errorAnswer(error: WebhookError): HttpAnswer {
+  return { status: error.status, headers: error.extra.headers, body: error.toBody(), json: true };
 }

@@ -1,25 +1,24 @@
 import type { Context, Next } from 'koa';
-import { STATUS_SEGMENT } from '../../common/constants';
-import { matchesFilter } from '../../common/filter';
-import { type DeliveryRow, newDeliveryRow } from '../deliveries/collection';
-import type { DeliveryRecorder } from '../deliveries/recorder';
-import { bodyForLog, REDACTED, redactHeaders } from '../deliveries/redact';
-import { type DeliveryStatus, newStatusToken } from '../deliveries/status';
-import { type DispatchDeps, dispatchDelivery, errorAnswer } from '../dispatch/dispatch';
-import type { HttpAnswer } from '../dispatch/sync';
-import type { IndexEntry, KeyIndex } from '../key-index';
-import type { UploadStore } from '../uploads';
-import { credentialHeaders, verifyRequest } from '../verify';
-import type { AuthFailureBudget } from './auth-failure-budget';
-import { compileIpList, type IpMatcher, resolveClientIp } from './client-ip';
-import { answerPreflight, applyCors } from './cors';
-import { WebhookError } from './errors';
-import { idempotencyKeyOf } from './idempotency';
-import { type JsonLimits, type JsonWorkerPool, parseBody } from './parse';
-import { hasNul } from './parse/text';
-import { type Counter, checkRateLimit } from './rate-limit';
-import { readRawBody } from './raw-body';
-import { checkSchema } from './schema';
+import { STATUS_SEGMENT } from '../common/constants';
+import { matchesFilter } from '../common/filter';
+import { errorAnswer, type HttpAnswer, WebhookError } from './answer';
+import { type DeliveryRow, newDeliveryRow } from './deliveries/collection';
+import type { DeliveryRecorder } from './deliveries/recorder';
+import { bodyForLog, REDACTED, redactHeaders } from './deliveries/redact';
+import { type DeliveryStatus, newStatusToken } from './deliveries/status';
+import { type DispatchDeps, dispatchDelivery } from './dispatch/dispatch';
+import { idempotencyKeyOf } from './dispatch/idempotency';
+import type { AuthFailureBudget } from './http/auth-failure-budget';
+import { compileIpList, type IpMatcher, resolveClientIp } from './http/client-ip';
+import { answerPreflight, applyCors } from './http/cors';
+import { type JsonLimits, type JsonWorkerPool, parseBody } from './http/parse';
+import { hasNul } from './http/parse/text';
+import { type Counter, checkRateLimit } from './http/rate-limit';
+import { readRawBody } from './http/raw-body';
+import { checkSchema } from './http/schema';
+import type { IndexEntry, KeyIndex } from './key-index';
+import type { UploadStore } from './uploads';
+import { credentialHeaders, verifyRequest } from './verify';
 
 export interface RouteDeps extends DispatchDeps {
   /** The status of a delivery by its status-URL token (null: unknown). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HttpAnswer } from '../dispatch/sync';
+import type { HttpAnswer } from '../answer';
 
 /** The idempotency key of a request: the workflow's key and a hash of the header's value. */
 export function idempotencyKeyOf(workflowKey: string, headerValue: string): string {

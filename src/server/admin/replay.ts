@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
 import type { DispatchDeps } from '../dispatch/dispatch';
 import { dispatchDelivery } from '../dispatch/dispatch';
 import type { KeyIndex } from '../key-index';
-import { DELIVERIES, type DeliveryRow } from './collection';
 
 /**
  * `POST /api/webhookDeliveries:replay?filterByTk=<id>`: runs a stored, accepted delivery again,
