@@ -31,7 +31,7 @@ export function sharedStorage(): string {
 }
 
 /** Runs the product (`scripts/start.ts`, what `npm start` runs) in a child process on a free port. */
-export async function startChildApp(env: Record<string, string>, timeoutMs = 90_000): Promise<ChildApp> {
+export async function startChildApp(env: Record<string, string>, timeoutMs = 180_000): Promise<ChildApp> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   // One process: node itself with tsx's loader (the tsx CLI would fork a second process, and a
   // SIGKILL sent to it would not reach the app).
