@@ -1,11 +1,11 @@
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { Plugin } from '@nocobase/server';
 import { storagePathJoin } from '@nocobase/utils';
-import type { Context, Next } from 'koa';
 import { createReplayAction } from './admin/replay';
-import type { HttpAnswer } from './answer';
 import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from './constants';
 import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
+import { guardDeliveryLog } from './deliveries/guard';
+import { deliveriesKept, storedAnswer } from './deliveries/lookup';
 import { DeliveryRecorder } from './deliveries/recorder';
 import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
 import { deliveryStatus } from './deliveries/status';
@@ -18,40 +18,20 @@ import { JsonWorkerPool } from './http/parse';
 import type { Counter } from './http/rate-limit';
 import { KeyIndex } from './key-index';
 import { KeyReconciler } from './key-reconciler';
+import { followWorkflowSaves, keysAnnouncer, trackWorkflowSaves } from './key-sync';
 import { mountFirst } from './mount';
 import { executionsRunnerField, RUNNERS, runnersCollection } from './recovery/collection';
 import { RunRecovery } from './recovery/recovery';
 import { recoverySettings } from './recovery/settings';
 import { WebhookResponseInstruction } from './response-node';
 import { createWebhookRoute } from './route';
-import {
-  hasOpenSecrets,
-  MASK,
-  maskSecretsInBody,
-  openSecrets,
-  SecretCipher,
-  sealSecrets,
-  secretKeyMaterial,
-} from './secrets';
+import { openSecrets, SecretCipher, secretKeyMaterial } from './secrets';
+import { guardSecrets, sealStoredSecrets } from './secrets/guard';
 import { readSettings, type WebhookSettings } from './settings';
 import { configureSqliteConcurrency } from './sqlite-concurrency';
 import { WebhookTrigger } from './trigger';
-import { UploadStore } from './uploads';
-import { SECRET_FIELDS } from './verify';
+import { releaseUploadsWithExecutions, UploadStore } from './uploads';
 import { beforeWorkflowSave } from './workflow-hooks';
-
-/** Resources whose answers can carry webhook workflows: their sealed secrets are shown as the mask. */
-const WORKFLOW_RESOURCES = /^(workflow|execution|flow_node|job)/i;
-/** What the API may do with the delivery log: read it and replay it. It is written by the plugin alone. */
-const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay']);
-
-/** Pub/sub channel: webhook workflows changed in another process; rebuild the key index. */
-const KEYS_CHANGED = 'webhook.keysChanged';
-/** A webhook workflow row (a row loaded without its type counts too: tracking it costs one rebuild). */
-const isWebhookRow = (instance: any) => {
-  const type = instance?.get?.('type');
-  return type === undefined || type === TRIGGER_TYPE;
-};
 
 /** Wiring only: trigger, response node, route, delivery log, secrets masking, save hooks. */
 export class PluginWebhookTriggerServer extends Plugin {
@@ -67,6 +47,7 @@ export class PluginWebhookTriggerServer extends Plugin {
   cipher!: SecretCipher;
   uploads!: UploadStore;
   jsonPool!: JsonWorkerPool;
+  private announceKeys: () => void = () => {};
   private accepting = false;
   private counter: Counter | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -81,6 +62,7 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.cipher = new SecretCipher(
       secretKeyMaterial(storagePathJoin('webhook-trigger', 'secret.key'), settings.WEBHOOK_SECRET_KEY),
     );
+    const announce = keysAnnouncer(this.app, (message) => this.log.warn(message));
     this.keys = new KeyReconciler(
       this.db,
       this.index,
@@ -92,30 +74,11 @@ export class PluginWebhookTriggerServer extends Plugin {
             .error(`webhook workflow ${id} not served: ${reason}`),
         error: (message) => this.log.error(message),
       },
-      () => this.announceKeysChanged(),
+      announce,
     );
-    // Registered here, before the workflow plugin's load() registers its hooks, so that a save is
-    // tracked before the engine's beforeSave switches the previous version off (hooks run in
-    // registration order), and the index is cleared before the engine's beforeStop toggles.
-    const track = (instance: any, options: any) => {
-      if (isWebhookRow(instance)) this.keys.track(options?.transaction);
-    };
-    this.db.on('workflows.beforeSave', track);
-    this.db.on('workflows.beforeDestroy', track);
-    this.app.on('beforeStop', () => this.keys.stop());
+    trackWorkflowSaves(this.app, this.keys);
+    this.announceKeys = announce;
   }
-
-  /**
-   * Tells the other processes to rebuild their key index. The engine's own sync messages (which
-   * follow its toggles) do too, but NocoBase debounces those by a second; this channel is not.
-   */
-  private announceKeysChanged(): void {
-    this.app.pubSubManager
-      .publish(KEYS_CHANGED, { type: KEYS_CHANGED }, { skipSelf: true })
-      .catch((error: Error) => this.log.warn(`webhook keys change not announced: ${error.message}`));
-  }
-
-  private readonly onKeysChanged = async (): Promise<void> => this.keys.request();
 
   override async load(): Promise<void> {
     const { settings } = this;
@@ -129,29 +92,8 @@ export class PluginWebhookTriggerServer extends Plugin {
       maxBytes: settings.WEBHOOK_UPLOADS_MAX_BYTES,
       maxBytesPerWebhook: settings.WEBHOOK_UPLOADS_MAX_BYTES_PER_WEBHOOK,
     });
-    // An execution's uploads go when it ends (or is deleted).
-    const releaseUploads = (execution: any) => {
-      const files = execution.get('context')?.files;
-      const status = execution.get('status');
-      if (Array.isArray(files) && files.length && status !== null && status !== 0) {
-        return this.uploads
-          .removeFiles(files)
-          .catch((error) => this.log.warn(`upload removal failed: ${error.message}`));
-      }
-    };
-    this.db.on('executions.afterUpdate', releaseUploads);
-    this.db.on('executions.afterDestroy', (execution: any) =>
-      this.uploads.removeFiles(execution.get('context')?.files).catch(() => undefined),
-    );
-    // A save without a transaction committed row by row: the save returns once the index follows.
-    const settle = async (instance: any, options: any) => {
-      if (!isWebhookRow(instance) || options?.transaction) return;
-      await this.keys.reconcile();
-      this.announceKeysChanged();
-    };
-    this.db.on('workflows.afterSave', settle);
-    this.db.on('workflows.afterDestroy', settle);
-    await this.app.pubSubManager.subscribe(KEYS_CHANGED, this.onKeysChanged);
+    releaseUploadsWithExecutions(this.db, this.uploads, (message) => this.log.warn(message));
+    await followWorkflowSaves(this.app, this.keys, this.announceKeys);
 
     const dialect = this.db.options.dialect;
     // Sync runs side by side, at most this many at once.
@@ -171,13 +113,7 @@ export class PluginWebhookTriggerServer extends Plugin {
       settings.WEBHOOK_LOG_REJECTED_PER_SECOND,
       settings.WEBHOOK_LOG_FLUSH_MS,
     );
-    const lookupAnswer = async (idempotencyKey: string): Promise<HttpAnswer | null> => {
-      const row = await this.db.getRepository(DELIVERIES).findOne({
-        filter: { idempotencyKey, response: { $notEmpty: true } },
-        sort: ['createdAt'],
-      });
-      return (row?.get('response') as HttpAnswer | undefined) ?? null;
-    };
+    const lookupAnswer = (idempotencyKey: string) => storedAnswer(this.db, idempotencyKey);
     const deps: DispatchDeps = {
       engine,
       lane,
@@ -223,41 +159,8 @@ export class PluginWebhookTriggerServer extends Plugin {
       }),
       'webhooks',
     );
-    this.app.use(
-      async (ctx: Context & { action?: { resourceName?: string } }, next: Next) => {
-        await next();
-        if (ctx.body && WORKFLOW_RESOURCES.test(ctx.action?.resourceName ?? '')) ctx.body = maskSecretsInBody(ctx.body);
-      },
-      { tag: 'webhookMaskSecrets', after: 'dataWrapping', before: 'dataSource' },
-    );
-
-    // The host's request logger writes each action's values at its end: a workflow's secrets
-    // leave them before that (they are stored sealed by then).
-    this.app.resourceManager.use(
-      async (ctx: any, next: Next) => {
-        try {
-          await next();
-        } finally {
-          const { resourceName, params } = ctx.action ?? {};
-          if (resourceName === 'workflows' && params?.values?.config) scrubSecrets(params.values.config);
-        }
-      },
-      { tag: 'webhookScrubSecrets', before: 'acl' },
-    );
-    // The delivery log is written by the plugin alone, for every role, root included.
-    this.app.resourceManager.use(
-      async (ctx: any, next: Next) => {
-        const { resourceName, actionName } = ctx.action ?? {};
-        if (resourceName === DELIVERIES && !DELIVERY_ACTIONS.has(actionName)) {
-          ctx.throw(
-            405,
-            `${DELIVERIES}:${actionName} is not allowed: the delivery log is written by the webhook plugin alone`,
-          );
-        }
-        await next();
-      },
-      { tag: 'webhookDeliveriesReadOnly', before: 'acl' },
-    );
+    guardSecrets(this.app);
+    guardDeliveryLog(this.app);
     this.app.resourceManager.registerActionHandlers({
       [`${DELIVERIES}:replay`]: createReplayAction({ ...deps, index: this.index }) as any,
     });
@@ -275,14 +178,14 @@ export class PluginWebhookTriggerServer extends Plugin {
       this.counter = await this.app.cacheManager.createCounter({ name: 'webhook-rate-limit' }, this.app.lockManager);
     });
     this.app.on('afterStart', async () => {
-      await this.sealStoredSecrets();
+      await sealStoredSecrets(this.db, this.cipher);
       // After the engine's afterStart (its toggles are ignored until now): serve what is committed.
       await this.keys.start();
       this.accepting = true;
       const retention = retentionFromSettings(settings);
       const sweep = () =>
         Promise.all([
-          sweepDeliveries(this.db, retention).then(() => this.uploads.sweep((ids) => this.deliveriesKept(ids))),
+          sweepDeliveries(this.db, retention).then(() => this.uploads.sweep((ids) => deliveriesKept(this.db, ids))),
           markCutOff(this.db),
         ]).catch((error) => this.log.warn(`delivery log upkeep failed: ${error.message}`));
       sweep();
@@ -301,38 +204,9 @@ export class PluginWebhookTriggerServer extends Plugin {
     });
   }
 
-  /** Which of these deliveries still have a row in the log. */
-  private async deliveriesKept(ids: string[]): Promise<Set<string>> {
-    const rows = await this.db.getModel(DELIVERIES).findAll({ attributes: ['id'], where: { id: ids }, raw: true });
-    return new Set(rows.map((r: any) => String(r.id)));
-  }
-
-  /** Seals secrets stored in clear by a version of the plugin that did not seal them. */
-  private async sealStoredSecrets(): Promise<void> {
-    const Workflow = this.db.getModel('workflows');
-    const rows = await Workflow.findAll({ where: { type: TRIGGER_TYPE }, attributes: ['id', 'config'] });
-    for (const row of rows) {
-      const config = row.get('config') as Record<string, any> | null;
-      if (!config || !hasOpenSecrets(config)) continue;
-      const sealed = { ...config, verification: { ...config.verification } };
-      sealSecrets(sealed, config, this.cipher);
-      await Workflow.update({ config: sealed }, { where: { id: row.get('id') }, hooks: false });
-    }
-  }
-
   private rateCounter(): Counter {
     if (!this.counter) throw new Error('rate-limit counter is not ready');
     return this.counter;
-  }
-}
-
-/** A workflow's verification secrets, as they appear in the values an action received: masked. */
-function scrubSecrets(config: Record<string, any>): void {
-  const verification = config?.verification;
-  if (!verification || typeof verification !== 'object') return;
-  for (const field of SECRET_FIELDS) {
-    const value = verification[field];
-    if (value !== undefined && value !== '') verification[field] = Array.isArray(value) ? value.map(() => MASK) : MASK;
   }
 }
 

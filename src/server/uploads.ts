@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Database } from '@nocobase/database';
 import { WebhookError } from './answer';
 import type { PendingUpload } from './http/parse';
 
@@ -195,4 +196,18 @@ export class UploadStore {
     }
     return removed;
   }
+}
+
+/** An execution's uploads go when it ends (or is deleted): hooks on the engine's executions. */
+export function releaseUploadsWithExecutions(db: Database, store: UploadStore, warn: (message: string) => void): void {
+  db.on('executions.afterUpdate', (execution: any) => {
+    const files = execution.get('context')?.files;
+    const status = execution.get('status');
+    if (Array.isArray(files) && files.length && status !== null && status !== 0) {
+      return store.removeFiles(files).catch((error) => warn(`upload removal failed: ${error.message}`));
+    }
+  });
+  db.on('executions.afterDestroy', (execution: any) =>
+    store.removeFiles(execution.get('context')?.files).catch(() => undefined),
+  );
 }
