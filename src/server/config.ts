@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { checkFields, formatProblem, isPositiveInteger as isPositiveInt } from '../common/checks';
 import type { OnTimeout } from '../common/constants';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, type Method } from '../common/constants';
 import { type Filter, isEmptyFilter } from '../common/filter';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, type Method } from './constants';
 import type { CorsConfig } from './http/cors';
 import { compilePathPattern, type PathMatcher } from './http/path-pattern';
 import type { RateLimit } from './http/rate-limit';

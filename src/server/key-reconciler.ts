@@ -1,7 +1,7 @@
 import type { Database, Transaction } from '@nocobase/database';
 import type { WorkflowModel } from '@nocobase/plugin-workflow';
+import { TRIGGER_TYPE } from '../common/constants';
 import { normalizeConfig, type RawWebhookConfig } from './config';
-import { TRIGGER_TYPE } from './constants';
 import type { IndexEntry, KeyIndex } from './key-index';
 import type { VerificationConfig } from './verify';
 

@@ -1,5 +1,5 @@
 import type { Application } from '@nocobase/server';
-import { TRIGGER_TYPE } from './constants';
+import { TRIGGER_TYPE } from '../common/constants';
 import type { KeyReconciler } from './key-reconciler';
 
 /** Pub/sub channel: webhook workflows changed in another process; rebuild the key index. */

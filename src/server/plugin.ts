@@ -1,8 +1,8 @@
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { Plugin } from '@nocobase/server';
 import { storagePathJoin } from '@nocobase/utils';
+import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from '../common/constants';
 import { createReplayAction } from './admin/replay';
-import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from './constants';
 import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
 import { guardDeliveryLog } from './deliveries/guard';
 import { deliveriesKept, storedAnswer } from './deliveries/lookup';

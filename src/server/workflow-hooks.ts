@@ -1,6 +1,6 @@
 import type { Database, Transaction } from '@nocobase/database';
+import { TRIGGER_TYPE } from '../common/constants';
 import { generateKey, type RawWebhookConfig } from './config';
-import { TRIGGER_TYPE } from './constants';
 import { type SecretCipher, sealSecrets } from './secrets';
 
 /** Error shape that NocoBase's error handler (via the workflow plugin) answers with 400. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Database, DataTypes, Op } from '@nocobase/database';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { EXECUTION_STATUS } from '@nocobase/plugin-workflow';
-import { TRIGGER_TYPE } from '../constants';
+import { TRIGGER_TYPE } from '../../common/constants';
 import { RUNNER_FIELD, RUNNERS } from './collection';
 import type { RecoverySettings } from './settings';
 

@@ -1,7 +1,7 @@
 import type { Database } from '@nocobase/database';
 import type { Application } from '@nocobase/server';
 import type { Context, Next } from 'koa';
-import { TRIGGER_TYPE } from '../constants';
+import { TRIGGER_TYPE } from '../../common/constants';
 import type { SecretCipher } from './cipher';
 import { hasOpenSecrets, maskConfig, maskSecretsInBody, sealSecrets } from './mask';
 
