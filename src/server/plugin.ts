@@ -16,10 +16,10 @@ import { Idempotency } from './http/idempotency';
 import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
+import { KeyReconciler } from './key-reconciler';
 import { executionsRunnerField, RUNNERS, runnersCollection } from './recovery/collection';
 import { RunRecovery } from './recovery/recovery';
 import { recoverySettingsFromEnv } from './recovery/settings';
-import { KeyReconciler } from './key-reconciler';
 import { WebhookResponseInstruction } from './response-node';
 import {
   hasOpenSecrets,

@@ -40,6 +40,8 @@ export const deliveriesCollection: CollectionOptions = {
     { type: 'string', name: 'idempotencyKey' },
     { type: 'json', name: 'response' },
     { type: 'string', name: 'replayOf' },
+    // A sender's handshake (URL check, PING) that the plugin answered itself: no execution.
+    { type: 'boolean', name: 'handshake', defaultValue: false },
     // A sync delivery is written before its run, with status null until it answers; past this
     // time without an answer its process died, and the row is marked CUT_OFF.
     { type: 'date', name: 'expectedBy' },
@@ -69,6 +71,7 @@ export interface DeliveryRow {
   idempotencyKey: string | null;
   response: { status: number; headers?: Record<string, string>; body?: unknown } | null;
   replayOf: string | null;
+  handshake: boolean;
   expectedBy: Date | null;
 }
 
@@ -93,6 +96,7 @@ export function newDeliveryRow(
     idempotencyKey: null,
     response: null,
     replayOf: null,
+    handshake: false,
     expectedBy: null,
     ...values,
   };

@@ -22,6 +22,8 @@ export interface Delivery {
   entry: IndexEntry;
   context: Record<string, unknown>;
   row: DeliveryRow;
+  /** The answer the sender expects in async mode (WeCom's empty 200, DingTalk's encrypted success). */
+  acknowledge?: () => HttpAnswer;
 }
 
 /** The answer a rejected or failed request gets, in SPEC.md's error shape. */
@@ -59,7 +61,7 @@ export async function dispatchDelivery(deps: DispatchDeps, delivery: Delivery): 
   return answer;
 }
 
-async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Delivery): Promise<HttpAnswer> {
+async function dispatchOnce(deps: DispatchDeps, { entry, context, row, acknowledge }: Delivery): Promise<HttpAnswer> {
   const { workflow, config } = entry;
   const eventKey = row.idempotencyKey ? `webhook:${row.idempotencyKey}` : row.id;
   const started = row.createdAt.getTime();
@@ -72,7 +74,7 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row }: Deliver
           headers: configured.headers,
           body: configured.body ?? { deliveryId: row.id },
         }
-      : { status: 202, body: { deliveryId: row.id } };
+      : (acknowledge?.() ?? { status: 202, body: { deliveryId: row.id } });
     row.status = answer.status;
     row.response = row.idempotencyKey ? answer : null;
     row.durationMs = Date.now() - started;

@@ -6,7 +6,7 @@ import { type DispatchDeps, dispatchDelivery, errorAnswer } from '../dispatch/di
 import type { HttpAnswer } from '../dispatch/sync';
 import type { IndexEntry, KeyIndex } from '../key-index';
 import type { UploadStore } from '../uploads';
-import { credentialHeaders, verifyRequest } from '../verify';
+import { checkSender, credentialHeaders, credentialQuery, handshakeMethods, type SenderRequest } from '../verify';
 import type { AuthFailureBudget } from './auth-failure-budget';
 import { compileIpList, type IpMatcher, resolveClientIp } from './client-ip';
 import { answerPreflight, applyCors } from './cors';
@@ -89,7 +89,8 @@ function newRow(ctx: Context): DeliveryRow {
 /**
  * The one middleware that owns `{base}*` and nothing else. A request walks:
  * match key -> sub-path -> CORS preflight -> method -> client IP + allow-list -> rate limit ->
- * raw body (limit) -> verify -> parse -> schema -> idempotency -> dispatch (sync / async).
+ * raw body (limit) -> sender (handshake, verify, decrypt) -> parse -> schema -> idempotency ->
+ * dispatch (sync / async). A sender's handshake is answered at the sender stage and goes no further.
  * Each stage passes or throws one WebhookError, which becomes the JSON error body here; every
  * request leaves a row in the delivery log.
  */
@@ -124,6 +125,55 @@ export function createWebhookRoute(deps: RouteDeps) {
 
 /** Returns the answer (null when already sent, e.g. a preflight); the row is recorded by then. */
 async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): Promise<HttpAnswer | null> {
+  const { entry, params, query } = matchWebhook(ctx, deps, row, source);
+  const { config, workflow } = entry;
+  const ip = resolveIp(ctx, entry, row);
+  if (answerPreflight(ctx, config.cors, config.methods)) {
+    row.status = ctx.status;
+    deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
+    return null;
+  }
+  const handshakeOnly = checkMethod(config, row.method);
+  applyCors(ctx, config.cors);
+  await checkAccess(deps, entry, row.key, ip);
+
+  const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
+  source.raw = raw;
+  const sender = checkSender(config.verification, senderRequest(ctx, row.method, query, raw), { handshakeOnly });
+  if (sender.handshake) return answerHandshake(ctx, deps, row, source, sender.handshake);
+
+  const parsed = sender.decrypted
+    ? { data: sender.decrypted.data, files: [] }
+    : await parseBody(raw, ctx.req.headers, { maxBytes: config.maxBodyBytes, json: deps.jsonLimits });
+  if (config.bodySchema) checkSchema(config.bodySchema, parsed.data);
+  row.idempotencyKey = idempotencyKeyFor(ctx, entry);
+  completeRow(ctx, row, source, deps.logBodyBytes);
+  // Accepted so far: only now do uploads reach the disk, and they leave it again unless the
+  // delivery starts an execution (a repeated idempotency key, a refusal by the engine).
+  const files = await deps.uploads.store(workflow.key, row.id, parsed.files);
+  const context = {
+    data: parsed.data,
+    headers: contextHeaders(ctx.req.headers, source.sensitiveHeaders),
+    query,
+    params,
+    method: row.method,
+    ip,
+    files,
+    deliveryId: row.id,
+  };
+  let answer: HttpAnswer | undefined;
+  try {
+    answer = await dispatchDelivery(deps, { entry, context, row, acknowledge: sender.acknowledge });
+    return answer;
+  } finally {
+    if (files.length && row.executionId === null && answer?.status !== 504) {
+      await deps.uploads.removeDir(workflow.key, row.id);
+    }
+  }
+}
+
+/** Key and sub-path: the webhook this request is for, its path parameters and query. */
+function matchWebhook(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource) {
   const rest = ctx.path.slice(deps.base.length);
   const slash = rest.indexOf('/');
   row.key = (slash === -1 ? rest : rest.slice(0, slash)).slice(0, 128);
@@ -134,8 +184,8 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   const { config, workflow } = entry;
   row.workflowId = workflow.id;
   row.workflowKey = workflow.key;
-  const credentials = credentialHeaders(config.verification);
-  source.sensitiveHeaders = credentials;
+  source.sensitiveHeaders = credentialHeaders(config.verification);
+  row.path = redactQuery(row.path, credentialQuery(config.verification));
 
   let params: Record<string, string> = {};
   if (config.path) {
@@ -150,61 +200,93 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   if (hasNul(params) || (ctx.querystring.includes('%00') && hasNul(query))) {
     throw new WebhookError('INVALID_BODY', 'The URL contains NUL characters, which cannot be stored as text');
   }
+  return { entry, params, query };
+}
 
+/** The client IP as `trustedProxies` decide it. */
+function resolveIp(ctx: Context, entry: IndexEntry, row: DeliveryRow): string {
   const lists = ipListsOf(entry);
-  const ip = resolveClientIp(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], lists.trusted);
-  row.ip = ip;
+  row.ip = resolveClientIp(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], lists.trusted);
+  return row.ip;
+}
 
-  if (answerPreflight(ctx, config.cors, config.methods)) {
-    row.status = ctx.status;
-    deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
-    return null;
-  }
-  const method = row.method;
-  if (!(config.methods as string[]).includes(method)) {
-    throw new WebhookError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed`, {
-      headers: { Allow: config.methods.join(', ') },
-    });
-  }
-  applyCors(ctx, config.cors);
+/**
+ * 405 unless the webhook allows the method. A method that only the sender's handshake uses
+ * (WeCom's and Meta's GET) passes, for the handshake alone: returns true then.
+ */
+function checkMethod(config: IndexEntry['config'], method: string): boolean {
+  if ((config.methods as string[]).includes(method)) return false;
+  if (handshakeMethods(config.verification).includes(method)) return true;
+  throw new WebhookError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed`, {
+    headers: { Allow: config.methods.join(', ') },
+  });
+}
 
-  if (lists.allow && !lists.allow(ip)) throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
-  if (config.rateLimit) await checkRateLimit(deps.counter(), row.key, config.rateLimit);
+/** IP allow-list, rate limit, and whether the app takes requests now. */
+async function checkAccess(deps: RouteDeps, entry: IndexEntry, key: string, ip: string): Promise<void> {
+  const { config } = entry;
+  if (ipListsOf(entry).allow?.(ip) === false) throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
+  if (config.rateLimit) await checkRateLimit(deps.counter(), key, config.rateLimit);
   if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
+}
 
-  const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
-  source.raw = raw;
-  verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
-  const parsed = await parseBody(raw, ctx.req.headers, { maxBytes: config.maxBodyBytes, json: deps.jsonLimits });
-  if (config.bodySchema) checkSchema(config.bodySchema, parsed.data);
-
-  if (config.idempotencyHeader) {
-    const value = ctx.get(config.idempotencyHeader);
-    if (value) row.idempotencyKey = idempotencyKeyOf(workflow.key, value);
-  }
-  completeRow(ctx, row, source, deps.logBodyBytes);
-  // Accepted so far: only now do uploads reach the disk, and they leave it again unless the
-  // delivery starts an execution (a repeated idempotency key, a refusal by the engine).
-  const files = await deps.uploads.store(workflow.key, row.id, parsed.files);
-  const context = {
-    data: parsed.data,
-    headers: contextHeaders(ctx.req.headers, credentials),
-    query,
-    params,
+/** What the verification scheme reads of the request. */
+function senderRequest(ctx: Context, method: string, query: SenderRequest['query'], raw: Buffer): SenderRequest {
+  return {
     method,
-    ip,
-    files,
-    deliveryId: row.id,
+    headers: ctx.req.headers,
+    query,
+    querystring: ctx.querystring,
+    url: ctx.href,
+    raw,
+    nowSeconds: Math.floor(Date.now() / 1000),
   };
-  let answer: HttpAnswer | undefined;
-  try {
-    answer = await dispatchDelivery(deps, { entry, context, row });
-    return answer;
-  } finally {
-    if (files.length && row.executionId === null && answer?.status !== 504) {
-      await deps.uploads.removeDir(workflow.key, row.id);
-    }
-  }
+}
+
+/**
+ * A sender's handshake that the plugin answered itself: logged as such (`handshake: true`, no
+ * error, no execution). Its rows share the per-second budget of rejected requests, since an
+ * unsigned handshake (a Graph validation) costs a caller nothing to repeat.
+ */
+function answerHandshake(
+  ctx: Context,
+  deps: RouteDeps,
+  row: DeliveryRow,
+  source: LogSource,
+  answer: HttpAnswer,
+): HttpAnswer {
+  row.handshake = true;
+  row.status = answer.status;
+  row.durationMs = Date.now() - row.createdAt.getTime();
+  deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
+  return answer;
+}
+
+/** The idempotency key of the request, when the webhook names its header. */
+function idempotencyKeyFor(ctx: Context, entry: IndexEntry): string | null {
+  const header = entry.config.idempotencyHeader;
+  const value = header ? ctx.get(header) : '';
+  return value ? idempotencyKeyOf(entry.workflow.key, value) : null;
+}
+
+/** The logged path with the values of credential query parameters replaced by `[redacted]`. */
+function redactQuery(path: string, names: string[]): string {
+  const at = path.indexOf('?');
+  if (at < 0 || names.length === 0) return path;
+  const query = path
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {}
+      return eq >= 0 && names.includes(decoded) ? `${name}=${encodeURIComponent(REDACTED)}` : pair;
+    })
+    .join('&');
+  return `${path.slice(0, at)}?${query}`;
 }
 
 /** `$context.headers`: the request's headers, with the credential the plugin checked redacted. */
