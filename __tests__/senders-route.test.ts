@@ -66,7 +66,7 @@ describe('senders with a handshake on /api/webhooks/:key', () => {
 
   /** An accepted async event: its execution's $context.data. */
   async function asyncData(key: string, request: () => Promise<RawResponse>, status = 202) {
-    const done = (await t.app.db.getRepository('executions').find({ filter: { key: keys.get(key) } })).length;
+    const done = (await t.app.db.getRepository('executions').find({ filter: { key: keys.get(key) as string } })).length;
     const res = await request();
     expect(res.status, res.text).toBe(status);
     const rows = await waitForExecutions(t.app, keys.get(key) as string, done + 1);
@@ -374,7 +374,7 @@ describe('senders with a handshake on /api/webhooks/:key', () => {
         send('robot-async', { headers: headers(Date.now()), body }),
       );
       expect(data).toEqual(JSON.parse(body));
-      const rows = await t.app.db.getRepository('executions').find({ filter: { key: keys.get('robot-async') } });
+      const rows = await t.app.db.getRepository('executions').find({ filter: { key: keys.get('robot-async') as string } });
       expect((rows[0].get('context') as any).headers.token).toBe('[redacted]');
       await expectRefused(
         () => send('robot', { headers: headers(Date.now(), 'wrong'), body }),
