@@ -374,7 +374,9 @@ describe('senders with a handshake on /api/webhooks/:key', () => {
         send('robot-async', { headers: headers(Date.now()), body }),
       );
       expect(data).toEqual(JSON.parse(body));
-      const rows = await t.app.db.getRepository('executions').find({ filter: { key: keys.get('robot-async') as string } });
+      const rows = await t.app.db
+        .getRepository('executions')
+        .find({ filter: { key: keys.get('robot-async') as string } });
       expect((rows[0].get('context') as any).headers.token).toBe('[redacted]');
       await expectRefused(
         () => send('robot', { headers: headers(Date.now(), 'wrong'), body }),
