@@ -129,6 +129,32 @@ describe('dingtalk (dingtalk.ts)', () => {
     return request({ query, raw: Buffer.from(JSON.stringify({ encrypt })) });
   };
 
+  it("opens the example of DingTalk's documentation (token 123456, suite4xxxxxxxxxxxxxxx)", () => {
+    const doc = {
+      type: 'dingtalk',
+      token: '123456',
+      aesKey: '4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij',
+      ownerKey: 'suite4xxxxxxxxxxxxxxx',
+    };
+    const encrypt =
+      '1a3NBxmCFwkCJvfoQ7WhJHB+iX3qHPsc9JbaDznE1i03peOk1LaOQoRz3+nlyGNhwmwJ3vDMG+OzrHMeiZI7gTRWVdUBmfxjZ8Ej23JVYa9VrYeJ5as7XM/ZpulX8NEQis44w53h1qAgnC3PRzM7Zc/D6Ibr0rgUathB6zRHP8PYrfgnNOS9PhSBdHlegK+AGGanfwjXuQ9+0pZcy0w9lQ==';
+    const query = {
+      signature: '5a65ceeef9aab2d149439f82dc191dd6c5cbe2c0',
+      timestamp: '1445827045067',
+      nonce: 'nEXhMP4r',
+    };
+    const outcome = checkSender(doc, request({ query, raw: Buffer.from(JSON.stringify({ encrypt })) }));
+    expect(outcome.handshake === null && outcome.decrypted?.data).toEqual({
+      EventType: 'check_create_suite_url',
+      Random: 'LPIdSnlF',
+      TestSuiteKey: 'suite4xxxxxxxxxxxxxxx',
+    });
+    const forged = { ...query, signature: '5a65ceeef9aab2d149439f82dc191dd6c5cbe2c1' };
+    expect(
+      codeOf(() => checkSender(doc, request({ query: forged, raw: Buffer.from(JSON.stringify({ encrypt })) }))),
+    ).toBe('SIGNATURE_INVALID');
+  });
+
   it('check_url gets the encrypted success; events are opened; another owner is refused', () => {
     const answer = checkSender(config, post('{"EventType":"check_url"}')).handshake?.body as Record<string, string>;
     expect(wecomDecrypt(aesKey, answer.encrypt)).toMatchObject({ message: 'success', id: 'suiteKey' });
