@@ -275,6 +275,8 @@ describe('senders with a handshake on /api/webhooks/:key', () => {
         await expectRefused(() => send(key, { headers: signed(stranger), body: stranger }), 401, 'UNAUTHORIZED');
         const junk = JSON.stringify({ encrypt: encrypt(JSON.stringify(event), 'another-key') });
         await expectRefused(() => send(key, { headers: signed(junk), body: junk }), 400, 'INVALID_BODY');
+        // An envelope nobody can open, unsigned: the signature is what fails first.
+        await expectRefused(() => send(key, { headers: signed(junk, 'other'), body: junk }), 401, 'SIGNATURE_INVALID');
         await expectRefused(
           () => send(key, { headers: signed('{"encrypt":'), body: '{"encrypt":' }),
           400,

@@ -59,7 +59,13 @@ function checkToken(config: VerificationConfig, event: Record<string, unknown>):
 export const feishuHandshake: Handshake = (config, request) => {
   const body = jsonObject(request.raw);
   if (!body || (body.type !== 'url_verification' && body.encrypt === undefined)) return null;
-  const event = eventOf(config, body);
+  let event: Record<string, unknown>;
+  try {
+    event = eventOf(config, body);
+  } catch {
+    // Not a challenge this webhook can open: an event, whose signature is checked first.
+    return null;
+  }
   if (event.type !== 'url_verification') return null;
   checkToken(config, event);
   return { status: 200, body: { challenge: event.challenge }, json: true };
