@@ -179,7 +179,12 @@ describe('senders with a handshake on /api/webhooks/:key', () => {
       for (const key of ['wecom', 'wecom-async']) {
         const headers = { 'Content-Type': 'text/xml' };
         await expectRefused(
-          () => send(key, { query: signedQuery(encrypt), headers, body: envelope(encrypt.replace(/^./, 'A')) }),
+          () =>
+            send(key, {
+              query: signedQuery(encrypt),
+              headers,
+              body: envelope(`${encrypt[0] === 'A' ? 'B' : 'A'}${encrypt.slice(1)}`),
+            }),
           401,
           'SIGNATURE_INVALID',
         );
