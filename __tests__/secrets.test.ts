@@ -173,6 +173,33 @@ describe('secrets stay secret', () => {
     expect(got.body.data.config.verification.secret).toEqual(['********', '********']);
   });
 
+  it('the secrets of the new senders (a WeCom token and EncodingAESKey) are sealed, masked, and survive a save with masks', async () => {
+    const token = 'wecom-token-sealed-1';
+    const encodingAESKey = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
+    const res = await agents.root.post('/api/workflows:create').send({
+      title: 'wecom',
+      type: 'webhook',
+      config: { key: 'wecom-sealed', verification: { type: 'wecom', token, encodingAESKey } },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const id = res.body.data.id;
+    const stored = (await t.app.db.getRepository('workflows').findOne({ filterByTk: id })).get('config');
+    expect(stored.verification.token).toMatch(/^enc:v1:/);
+    expect(stored.verification.encodingAESKey).toMatch(/^enc:v1:/);
+    const got = await agents.root.get(`/api/workflows:get?filterByTk=${id}`);
+    expect(got.body.data.config.verification).toMatchObject({ token: '********', encodingAESKey: '********' });
+    expect(JSON.stringify(got.body)).not.toContain(encodingAESKey);
+    // The UI sends the masks back with an unrelated change: the stored secrets stay.
+    const saved = await agents.root
+      .post(`/api/workflows:update?filterByTk=${id}`)
+      .send({ enabled: true, config: { ...got.body.data.config, methods: ['POST'] } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    const after = (await t.app.db.getRepository('workflows').findOne({ filterByTk: id })).get('config');
+    const plugin = t.app.pm.get(PluginWebhookTriggerServer) as PluginWebhookTriggerServer;
+    expect(plugin.cipher.open(after.verification.encodingAESKey)).toBe(encodingAESKey);
+    expect(plugin.cipher.open(after.verification.token)).toBe(token);
+  });
+
   it('executions hold no credential the plugin checked; signature headers stay', async () => {
     const rows = await t.app.db.getRepository('executions').find();
     const text = JSON.stringify(rows.map((r: any) => r.get('context')));

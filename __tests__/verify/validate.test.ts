@@ -69,7 +69,20 @@ describe('validateVerification', () => {
   });
 
   it('lists the secret fields to mask', () => {
-    expect([...SECRET_FIELDS].sort()).toEqual(['password', 'secret', 'token']);
+    expect([...SECRET_FIELDS].sort()).toEqual(
+      [
+        'password',
+        'secret',
+        'token',
+        'encodingAESKey',
+        'aesKey',
+        'verificationToken',
+        'encryptKey',
+        'verifyToken',
+        'authToken',
+        'clientState',
+      ].sort(),
+    );
   });
 });
 

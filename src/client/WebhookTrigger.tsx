@@ -36,7 +36,7 @@ const visibleFor = (types: string[]) => ({
   fulfill: { state: { visible: `{{${JSON.stringify(types)}.includes($deps[0])}}` } },
 });
 
-const secretField = (types: string[], title: string, description: string) => ({
+const secretField = (types: string[], title: string, description: string, required = true) => ({
   type: 'string',
   title: tval(title),
   description: tval(description),
@@ -44,14 +44,51 @@ const secretField = (types: string[], title: string, description: string) => ({
   'x-component': 'SecretInput',
   'x-validator': (value: unknown) => {
     const list = Array.isArray(value) ? value : [value];
+    if (!required && (value === undefined || value === null || value === '' || list.length === 0)) return undefined;
     if (!list.length || list.some((v) => typeof v !== 'string' || v === '')) return tr('Enter the secret');
     return undefined;
   },
-  required: true,
+  required,
   'x-reactions': [visibleFor(types)],
 });
 
-const SIGNED = ['hmac', 'github', 'stripe', 'slack', 'shopify', 'standard'];
+/** A plain text field of the verification, shown for `types`. */
+const textField = (
+  types: string[],
+  title: string,
+  description: string,
+  options: { required?: boolean; placeholder?: string; pattern?: RegExp; invalid?: string; default?: string } = {},
+) => ({
+  type: 'string',
+  title: tval(title),
+  description: tval(description),
+  required: !!options.required,
+  default: options.default,
+  'x-decorator': 'FormItem',
+  'x-component': 'Input',
+  'x-component-props': { autoComplete: 'off', placeholder: options.placeholder },
+  'x-validator': (value: unknown) =>
+    !value || !options.pattern || (typeof value === 'string' && options.pattern.test(value))
+      ? undefined
+      : tr(options.invalid ?? 'Not a header name'),
+  'x-reactions': [visibleFor(types)],
+});
+
+/** Schemes whose `secret` field signs or proves requests. */
+const SIGNED = [
+  'hmac',
+  'github',
+  'stripe',
+  'slack',
+  'shopify',
+  'standard',
+  'dingtalk-robot',
+  'meta',
+  'zoom',
+  'twitch',
+  'template',
+];
+const AES_KEY = /^[A-Za-z0-9+/]{43}$/;
 
 /** Path parameter names of a sub-path pattern such as `/orders/:id`. */
 function pathParams(path: unknown): string[] {
@@ -149,7 +186,18 @@ export default class WebhookTrigger extends Trigger {
                 { value: 'slack', label: tval('Slack signature') },
                 { value: 'shopify', label: tval('Shopify signature') },
                 { value: 'standard', label: tval('Standard Webhooks / Svix signature') },
+                { value: 'wecom', label: tval('WeCom (企业微信) callback') },
+                { value: 'dingtalk', label: tval('DingTalk (钉钉) event subscription') },
+                { value: 'dingtalk-robot', label: tval('DingTalk (钉钉) outgoing robot') },
+                { value: 'feishu', label: tval('Feishu / Lark events') },
+                { value: 'meta', label: tval('Meta (WhatsApp, Instagram, Messenger)') },
+                { value: 'zoom', label: tval('Zoom signature') },
+                { value: 'twitch', label: tval('Twitch EventSub') },
+                { value: 'discord', label: tval('Discord interactions') },
+                { value: 'msgraph', label: tval('Microsoft Graph change notifications') },
+                { value: 'twilio', label: tval('Twilio signature') },
                 { value: 'hmac', label: tval('HMAC signature (custom)') },
+                { value: 'template', label: tval('HMAC signature (message template)') },
                 { value: 'token', label: tval('Token in a header (GitLab and others)') },
                 { value: 'basic', label: tval('HTTP Basic authentication') },
               ],
@@ -175,19 +223,118 @@ export default class WebhookTrigger extends Trigger {
               'x-component-props': { placeholder: 'X-Signature' },
               'x-validator': validator(headerNameProblem),
               'x-reactions': [
-                visibleFor(['token', 'hmac']),
+                visibleFor(['token', 'hmac', 'template']),
                 {
                   dependencies: ['.type'],
-                  fulfill: { state: { required: '{{$deps[0] === "hmac"}}' } },
+                  fulfill: { state: { required: '{{$deps[0] === "hmac" || $deps[0] === "template"}}' } },
                 },
               ],
             },
-            token: secretField(
-              ['token'],
-              msg('Token'),
-              msg(
-                'With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.',
+            token: {
+              ...secretField(
+                ['token', 'wecom', 'dingtalk'],
+                msg('Token'),
+                msg(
+                  'With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.',
+                ),
               ),
+              'x-reactions': [
+                visibleFor(['token', 'wecom', 'dingtalk']),
+                (field: any) => {
+                  const type = field.query('.type').value();
+                  field.description =
+                    type === 'wecom' || type === 'dingtalk'
+                      ? tr(
+                          'The Token shown at the sender, used to sign its requests. Stored on the server and never shown again; add a second one to rotate without downtime.',
+                        )
+                      : tr(
+                          'With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.',
+                        );
+                },
+              ],
+            },
+            encodingAESKey: {
+              ...secretField(
+                ['wecom'],
+                msg('EncodingAESKey'),
+                msg('43 characters, generated at the sender. Stored on the server and never shown again.'),
+              ),
+              'x-validator': (value: unknown) =>
+                (Array.isArray(value) ? value : [value]).every((v) => v === '********' || AES_KEY.test(String(v)))
+                  ? undefined
+                  : tr('Must be 43 letters and digits'),
+            },
+            receiveId: textField(
+              ['wecom'],
+              msg('Receiver ID (CorpID)'),
+              msg('Optional. When set, messages encrypted for another CorpID (or suite ID) are refused.'),
+              { placeholder: 'ww0123456789abcdef' },
+            ),
+            aesKey: {
+              ...secretField(
+                ['dingtalk'],
+                msg('aes_key'),
+                msg('43 characters, generated at the sender. Stored on the server and never shown again.'),
+              ),
+              'x-validator': (value: unknown) =>
+                (Array.isArray(value) ? value : [value]).every((v) => v === '********' || AES_KEY.test(String(v)))
+                  ? undefined
+                  : tr('Must be 43 letters and digits'),
+            },
+            ownerKey: textField(
+              ['dingtalk'],
+              msg('Owner key'),
+              msg(
+                'The AppKey of the app (SuiteKey for a third-party app, CorpId for a custom one) the events are encrypted for.',
+              ),
+              { required: true, placeholder: 'dingxxxxxxxx' },
+            ),
+            verificationToken: secretField(
+              ['feishu'],
+              msg('Verification Token'),
+              msg('Events & callbacks > Encryption strategy. Stored on the server and never shown again.'),
+            ),
+            encryptKey: secretField(
+              ['feishu'],
+              msg('Encrypt Key'),
+              msg('Optional. When set, events are encrypted and signed (X-Lark-Signature) with it.'),
+              false,
+            ),
+            verifyToken: secretField(
+              ['meta'],
+              msg('Verify Token'),
+              msg('Any text you choose and enter at Meta as well; it answers the subscription check.'),
+            ),
+            publicKey: textField(
+              ['discord'],
+              msg('Public key'),
+              msg("The application's public key (General Information), 64 hexadecimal characters."),
+              { required: true, pattern: /^[0-9a-fA-F]{64}$/, invalid: msg('Must be 64 hexadecimal characters') },
+            ),
+            clientState: secretField(
+              ['msgraph'],
+              msg('clientState'),
+              msg('The clientState you sent when creating the subscription; every notification must carry it.'),
+            ),
+            authToken: secretField(
+              ['twilio'],
+              msg('Auth Token'),
+              msg(
+                'The Auth Token of the Twilio account (Console > Account info). Stored on the server and never shown again.',
+              ),
+            ),
+            url: textField(
+              ['twilio'],
+              msg('URL at Twilio'),
+              msg(
+                'The webhook URL exactly as entered at Twilio (behind a proxy it differs from the one this server sees).',
+              ),
+              {
+                required: true,
+                placeholder: 'https://example.com/api/webhooks/...',
+                pattern: /^https?:\/\/\S+$/i,
+                invalid: msg('Must be an http(s) URL'),
+              },
             ),
             secret: secretField(
               SIGNED,
@@ -208,7 +355,7 @@ export default class WebhookTrigger extends Trigger {
                 { value: 'sha512', label: 'SHA-512' },
               ],
               default: 'sha256',
-              'x-reactions': [visibleFor(['hmac'])],
+              'x-reactions': [visibleFor(['hmac', 'template'])],
             },
             encoding: {
               type: 'string',
@@ -221,7 +368,7 @@ export default class WebhookTrigger extends Trigger {
                 { value: 'base64', label: 'base64' },
               ],
               default: 'hex',
-              'x-reactions': [visibleFor(['hmac'])],
+              'x-reactions': [visibleFor(['hmac', 'template'])],
             },
             prefix: {
               type: 'string',
@@ -230,8 +377,30 @@ export default class WebhookTrigger extends Trigger {
               'x-decorator': 'FormItem',
               'x-component': 'Input',
               'x-component-props': { placeholder: 'sha256=' },
-              'x-reactions': [visibleFor(['hmac'])],
+              'x-reactions': [visibleFor(['hmac', 'template'])],
             },
+            message: textField(
+              ['template'],
+              msg('Signed message'),
+              msg(
+                'What the sender signs: {timestamp}, {id}, {url} and {body} (the exact bytes), e.g. {timestamp}.{body}.',
+              ),
+              { required: true, default: '{body}', pattern: /\{body\}/, invalid: msg('Must contain {body}') },
+            ),
+            timestampHeader: textField(
+              ['template'],
+              msg('Timestamp header'),
+              msg(
+                'Optional. The header with the signed timestamp (seconds or milliseconds), checked against the tolerance.',
+              ),
+              { placeholder: 'X-Timestamp', pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/ },
+            ),
+            idHeader: textField(
+              ['template'],
+              msg('Id header'),
+              msg('Optional. The header with the delivery id, for {id}.'),
+              { placeholder: 'X-Webhook-Id', pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/ },
+            ),
             toleranceSeconds: {
               type: 'number',
               title: tval('Timestamp tolerance'),
@@ -240,7 +409,7 @@ export default class WebhookTrigger extends Trigger {
               'x-component': 'InputNumber',
               'x-component-props': { min: 1, precision: 0, addonAfter: tval('seconds') },
               default: DEFAULT_TOLERANCE_SECONDS,
-              'x-reactions': [visibleFor(['stripe', 'slack', 'standard'])],
+              'x-reactions': [visibleFor(['stripe', 'slack', 'standard', 'zoom', 'template'])],
             },
           },
         },

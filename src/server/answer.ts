@@ -35,7 +35,7 @@ export class WebhookError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { details?: unknown; headers?: Record<string, string> } = {},
+    readonly extra: { details?: unknown; headers?: Record<string, string>; status?: number } = {},
   ) {
     // An answer, not a bug: no stack trace (recording one cost a sixth of a rejection's time).
     const limit = Error.stackTraceLimit;
@@ -43,7 +43,8 @@ export class WebhookError extends Error {
     super(message);
     Error.stackTraceLimit = limit;
     this.name = 'WebhookError';
-    this.status = ERROR_STATUS[code];
+    // A sender may expect another status for the same code (Meta: a wrong verify token is 403).
+    this.status = extra.status ?? ERROR_STATUS[code];
   }
 
   toBody(): { error: { code: ErrorCode; message: string; details?: unknown } } {

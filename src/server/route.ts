@@ -18,7 +18,7 @@ import { readRawBody } from './http/raw-body';
 import { checkSchema } from './http/schema';
 import type { IndexEntry, KeyIndex } from './key-index';
 import type { UploadStore } from './uploads';
-import { credentialHeaders, verifyRequest } from './verify';
+import { checkSender, credentialHeaders, credentialQuery, handshakeMethods, type SenderRequest } from './verify';
 
 export interface RouteDeps extends DispatchDeps {
   /** The status of a delivery by its status-URL token (null: unknown). */
@@ -93,13 +93,26 @@ function newRow(ctx: Context): DeliveryRow {
 }
 
 /**
- * The one middleware that owns `{base}*` and nothing else. A request walks:
- * match key -> sub-path -> CORS preflight -> method -> client IP + allow-list -> rate limit ->
- * raw body (limit) -> verify -> parse -> schema -> idempotency -> dispatch (sync / async).
+ * The one middleware that owns `{base}*` and nothing else. `{base}~status/{token}` answers a
+ * status URL; every other request walks these stages, in this order (see `handle`):
+ *
+ *   1. matchWebhook   key -> enabled workflow (404), sub-path -> params, NUL in the URL (400)
+ *   2. resolveIp      the client IP as trustedProxies decide it
+ *   3. preflight      a CORS preflight is answered here
+ *   4. checkMethod    405 with Allow (a sender's handshake method passes for the handshake only)
+ *   5. checkAccess    IP allow-list (403), rate limit (429), app not ready (503)
+ *   6. readRawBody    the exact bytes, within maxBodyBytes (413) and the body timeout (408)
+ *   7. checkSender    the sender's handshake (answered here), signature or token (401), decryption
+ *   8. parseBody      by Content-Type (400, 413, 415); large JSON in a worker thread
+ *   9. checkSchema    bodySchema (422)
+ *  10. filter         the trigger's filter (200 filtered, nothing starts)
+ *  11. idempotency    the key of the idempotency header
+ *  12. uploads        written only now, for an accepted delivery
+ *  13. dispatch       sync (run and answer) or async (store, 202 with its status URL)
+ *
  * Each stage passes or throws one WebhookError, which becomes the JSON error body here; every
  * request leaves a row in the delivery log.
- */
-export function createWebhookRoute(deps: RouteDeps) {
+ */ export function createWebhookRoute(deps: RouteDeps) {
   const { base } = deps;
   const statusBase = `${base}${STATUS_SEGMENT}/`;
   return async function webhookRoute(ctx: Context, next: Next): Promise<void> {
@@ -132,6 +145,65 @@ export function createWebhookRoute(deps: RouteDeps) {
 
 /** Returns the answer (null when already sent, e.g. a preflight); the row is recorded by then. */
 async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): Promise<HttpAnswer | null> {
+  const { entry, params, query } = matchWebhook(ctx, deps, row, source);
+  const { config, workflow } = entry;
+  const ip = resolveIp(ctx, entry, row);
+  if (answerPreflight(ctx, config.cors, config.methods)) {
+    row.status = ctx.status;
+    deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
+    return null;
+  }
+  const handshakeOnly = checkMethod(config, row.method);
+  applyCors(ctx, config.cors);
+  await checkAccess(deps, entry, row.key, ip);
+
+  const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
+  source.raw = raw;
+  const sender = checkSender(config.verification, senderRequest(ctx, row.method, query, raw), { handshakeOnly });
+  if (sender.handshake) return answerHandshake(ctx, deps, row, source, sender.handshake);
+
+  const parsed = sender.decrypted
+    ? { data: sender.decrypted.data, files: [] }
+    : await parseBody(raw, ctx.req.headers, {
+        maxBytes: config.maxBodyBytes,
+        json: deps.jsonLimits,
+        jsonPool: deps.jsonPool,
+      });
+  if (config.bodySchema) checkSchema(config.bodySchema, parsed.data);
+  const headers = contextHeaders(ctx.req.headers, source.sensitiveHeaders);
+  const method = row.method;
+  if (config.filter && !matchesFilter(config.filter, { data: parsed.data, headers, query, params, method, ip })) {
+    return filtered(ctx, deps, row, source);
+  }
+  row.idempotencyKey = idempotencyKeyFor(ctx, entry);
+  completeRow(ctx, row, source, deps.logBodyBytes);
+  // Accepted so far: only now do uploads reach the disk, and they leave it again unless the
+  // delivery starts an execution (a repeated idempotency key, a refusal by the engine).
+  const files = await deps.uploads.store(workflow.key, row.id, parsed.files);
+  const statusUrl = statusUrlFor(ctx, deps, entry, row);
+  const context = {
+    data: parsed.data,
+    headers,
+    query,
+    params,
+    method,
+    ip,
+    files,
+    deliveryId: row.id,
+  };
+  let answer: HttpAnswer | undefined;
+  try {
+    answer = await dispatchDelivery(deps, { entry, context, row, statusUrl, acknowledge: sender.acknowledge });
+    return answer;
+  } finally {
+    if (files.length && row.executionId === null && answer?.status !== 504) {
+      await deps.uploads.removeDir(workflow.key, row.id);
+    }
+  }
+}
+
+/** Key and sub-path: the webhook this request is for, its path parameters and query. */
+function matchWebhook(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource) {
   const rest = ctx.path.slice(deps.base.length);
   const slash = rest.indexOf('/');
   row.key = (slash === -1 ? rest : rest.slice(0, slash)).slice(0, 128);
@@ -142,8 +214,8 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   const { config, workflow } = entry;
   row.workflowId = workflow.id;
   row.workflowKey = workflow.key;
-  const credentials = credentialHeaders(config.verification);
-  source.sensitiveHeaders = credentials;
+  source.sensitiveHeaders = credentialHeaders(config.verification);
+  row.path = redactQuery(row.path, credentialQuery(config.verification));
 
   let params: Record<string, string> = {};
   if (config.path) {
@@ -158,76 +230,93 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   if (hasNul(params) || (ctx.querystring.includes('%00') && hasNul(query))) {
     throw new WebhookError('INVALID_BODY', 'The URL contains NUL characters, which cannot be stored as text');
   }
+  return { entry, params, query };
+}
 
+/** The client IP as `trustedProxies` decide it. */
+function resolveIp(ctx: Context, entry: IndexEntry, row: DeliveryRow): string {
   const lists = ipListsOf(entry);
-  const ip = resolveClientIp(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], lists.trusted);
-  row.ip = ip;
+  row.ip = resolveClientIp(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], lists.trusted);
+  return row.ip;
+}
 
-  if (answerPreflight(ctx, config.cors, config.methods)) {
-    row.status = ctx.status;
-    deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
-    return null;
-  }
-  const method = row.method;
-  if (!(config.methods as string[]).includes(method)) {
-    throw new WebhookError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed`, {
-      headers: { Allow: config.methods.join(', ') },
-    });
-  }
-  applyCors(ctx, config.cors);
-
-  if (lists.allow && !lists.allow(ip)) throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
-  if (config.rateLimit) await checkRateLimit(deps.counter(), row.key, config.rateLimit);
-  if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
-
-  const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
-  source.raw = raw;
-  verifyRequest(config.verification, ctx.req.headers, raw, Math.floor(Date.now() / 1000));
-  const parsed = await parseBody(raw, ctx.req.headers, {
-    maxBytes: config.maxBodyBytes,
-    json: deps.jsonLimits,
-    jsonPool: deps.jsonPool,
+/**
+ * 405 unless the webhook allows the method. A method that only the sender's handshake uses
+ * (WeCom's and Meta's GET) passes, for the handshake alone: returns true then.
+ */
+function checkMethod(config: IndexEntry['config'], method: string): boolean {
+  if ((config.methods as string[]).includes(method)) return false;
+  if (handshakeMethods(config.verification).includes(method)) return true;
+  throw new WebhookError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed`, {
+    headers: { Allow: config.methods.join(', ') },
   });
-  if (config.bodySchema) checkSchema(config.bodySchema, parsed.data);
-  const headers = contextHeaders(ctx.req.headers, credentials);
-  if (config.filter && !matchesFilter(config.filter, { data: parsed.data, headers, query, params, method, ip })) {
-    return filtered(ctx, deps, row, source);
-  }
+}
 
-  if (config.idempotencyHeader) {
-    const value = ctx.get(config.idempotencyHeader);
-    if (value) row.idempotencyKey = idempotencyKeyOf(workflow.key, value);
-  }
-  completeRow(ctx, row, source, deps.logBodyBytes);
-  // Accepted so far: only now do uploads reach the disk, and they leave it again unless the
-  // delivery starts an execution (a repeated idempotency key, a refusal by the engine).
-  const files = await deps.uploads.store(workflow.key, row.id, parsed.files);
-  // A 202 (async, or a sync run past its timeout with onTimeout "accept") points at a status URL.
-  let statusUrl: string | undefined;
-  if (!workflow.sync || config.onTimeout === 'accept') {
-    const { token, hash } = newStatusToken();
-    row.statusTokenHash = hash;
-    statusUrl = `${ctx.protocol}://${ctx.host}${deps.base}${STATUS_SEGMENT}/${token}`;
-  }
-  const context = {
-    data: parsed.data,
-    headers,
-    query,
-    params,
+/** IP allow-list, rate limit, and whether the app takes requests now. */
+async function checkAccess(deps: RouteDeps, entry: IndexEntry, key: string, ip: string): Promise<void> {
+  const { config } = entry;
+  if (ipListsOf(entry).allow?.(ip) === false) throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
+  if (config.rateLimit) await checkRateLimit(deps.counter(), key, config.rateLimit);
+  if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
+}
+
+/** What the verification scheme reads of the request. */
+function senderRequest(ctx: Context, method: string, query: SenderRequest['query'], raw: Buffer): SenderRequest {
+  return {
     method,
-    ip,
-    files,
-    deliveryId: row.id,
+    headers: ctx.req.headers,
+    query,
+    querystring: ctx.querystring,
+    url: ctx.href,
+    raw,
+    nowSeconds: Math.floor(Date.now() / 1000),
   };
-  let answer: HttpAnswer | undefined;
-  try {
-    answer = await dispatchDelivery(deps, { entry, context, row, statusUrl });
-    return answer;
-  } finally {
-    if (files.length && row.executionId === null && answer?.status !== 504) {
-      await deps.uploads.removeDir(workflow.key, row.id);
-    }
-  }
+}
+
+/**
+ * A sender's handshake that the plugin answered itself: logged as such (`handshake: true`, no
+ * error, no execution). Its rows share the per-second budget of rejected requests, since an
+ * unsigned handshake (a Graph validation) costs a caller nothing to repeat.
+ */
+function answerHandshake(
+  ctx: Context,
+  deps: RouteDeps,
+  row: DeliveryRow,
+  source: LogSource,
+  answer: HttpAnswer,
+): HttpAnswer {
+  row.handshake = true;
+  row.status = answer.status;
+  row.durationMs = Date.now() - row.createdAt.getTime();
+  deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
+  return answer;
+}
+
+/** The idempotency key of the request, when the webhook names its header. */
+function idempotencyKeyFor(ctx: Context, entry: IndexEntry): string | null {
+  const header = entry.config.idempotencyHeader;
+  const value = header ? ctx.get(header) : '';
+  return value ? idempotencyKeyOf(entry.workflow.key, value) : null;
+}
+
+/** The logged path with the values of credential query parameters replaced by `[redacted]`. */
+function redactQuery(path: string, names: string[]): string {
+  const at = path.indexOf('?');
+  if (at < 0 || names.length === 0) return path;
+  const query = path
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {}
+      return eq >= 0 && names.includes(decoded) ? `${name}=${encodeURIComponent(REDACTED)}` : pair;
+    })
+    .join('&');
+  return `${path.slice(0, at)}?${query}`;
 }
 
 /** A request that passed every check but not the trigger's filter: logged FILTERED, nothing starts. */
@@ -264,6 +353,14 @@ async function answerStatus(ctx: Context, deps: RouteDeps, token: string): Promi
           : { status: 200, headers: { 'Cache-Control': 'no-store' }, body: status };
   }
   send(ctx, answer);
+}
+
+/** A 202 (async, or a sync run past its timeout with onTimeout "accept") points at a status URL. */
+function statusUrlFor(ctx: Context, deps: RouteDeps, entry: IndexEntry, row: DeliveryRow): string | undefined {
+  if (entry.workflow.sync && entry.config.onTimeout !== 'accept') return undefined;
+  const { token, hash } = newStatusToken();
+  row.statusTokenHash = hash;
+  return `${ctx.protocol}://${ctx.host}${deps.base}${STATUS_SEGMENT}/${token}`;
 }
 
 /** `$context.headers`: the request's headers, with the credential the plugin checked redacted. */

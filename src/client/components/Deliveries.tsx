@@ -40,6 +40,8 @@ export interface Delivery {
   body?: string | null;
   bodyTruncated?: boolean;
   bodyBytes?: number;
+  /** A sender's handshake (URL check, PING) answered by the plugin: no execution. */
+  handshake?: boolean;
 }
 
 const statusColor = (s?: number) =>
@@ -49,7 +51,24 @@ const FILTERS: Record<string, object> = {
   all: {},
   accepted: { status: { $lt: 400 } },
   rejected: { status: { $gte: 400 } },
+  handshakes: { handshake: true },
 };
+
+/** The status, and a tag saying so when the plugin answered a sender's handshake itself. */
+function StatusCell(props: { delivery: Delivery }) {
+  const t = useT();
+  const d = props.delivery;
+  return (
+    <>
+      <Tag color={statusColor(d.status)}>{d.status}</Tag>
+      {d.handshake ? (
+        <Tag color="purple" data-testid="delivery-handshake">
+          {t('Handshake')}
+        </Tag>
+      ) : null}
+    </>
+  );
+}
 
 /** The execution page (a full page load: the admin UI's router does not always know it from inside a drawer). */
 const executionPath = (id: unknown) =>
@@ -106,7 +125,7 @@ function DeliveryDetail(props: { delivery: Delivery; onClose: () => void; onRepl
       <Descriptions column={2} size="small" bordered>
         <Descriptions.Item label={t('Time')}>{dayjs(d.createdAt).format('YYYY-MM-DD HH:mm:ss.SSS')}</Descriptions.Item>
         <Descriptions.Item label={t('Status')}>
-          <Tag color={statusColor(d.status)}>{d.status}</Tag>
+          <StatusCell delivery={d} />
         </Descriptions.Item>
         <Descriptions.Item label={t('Method')}>{d.method}</Descriptions.Item>
         <Descriptions.Item label={t('Client IP')}>{d.ip}</Descriptions.Item>
@@ -332,6 +351,7 @@ export function DeliveriesList(props: { workflowKey: string; refreshKey?: number
             { value: 'all', label: t('All') },
             { value: 'accepted', label: t('Accepted') },
             { value: 'rejected', label: t('Rejected') },
+            { value: 'handshakes', label: t('Handshakes') },
           ]}
         />
         <Button icon={<ReloadOutlined />} onClick={() => setTick((x) => x + 1)} data-testid="refresh-deliveries">
@@ -367,7 +387,7 @@ export function DeliveriesList(props: { workflowKey: string; refreshKey?: number
           {
             title: t('Status'),
             dataIndex: 'status',
-            render: (v) => <Tag color={statusColor(v)}>{v}</Tag>,
+            render: (_v, d) => <StatusCell delivery={d} />,
           },
           { title: t('Error code'), dataIndex: 'errorCode', render: (v) => v ?? '' },
           { title: t('Duration'), dataIndex: 'durationMs', render: (v) => (v != null ? `${v} ms` : '') },

@@ -45,6 +45,8 @@ export const deliveriesCollection: CollectionOptions = {
     { type: 'string', name: 'statusTokenHash' },
     // The answer the run built after the caller got its 202 (statusUrl's `response`).
     { type: 'json', name: 'runResponse' },
+    // A sender's handshake (URL check, PING) that the plugin answered itself: no execution.
+    { type: 'boolean', name: 'handshake', defaultValue: false },
     // A sync delivery is written before its run, with status null until it answers; past this
     // time without an answer its process died, and the row is marked CUT_OFF.
     { type: 'date', name: 'expectedBy' },
@@ -74,6 +76,7 @@ export interface DeliveryRow {
   idempotencyKey: string | null;
   response: { status: number; headers?: Record<string, string>; body?: unknown } | null;
   replayOf: string | null;
+  handshake: boolean;
   expectedBy: Date | null;
   statusTokenHash: string | null;
   runResponse: { status: number; headers?: Record<string, string>; body?: unknown } | null;
@@ -100,6 +103,7 @@ export function newDeliveryRow(
     idempotencyKey: null,
     response: null,
     replayOf: null,
+    handshake: false,
     expectedBy: null,
     statusTokenHash: null,
     runResponse: null,

@@ -18,6 +18,8 @@ const SENSITIVE = new Set([
   'svix-signature',
   'x-gitlab-token',
   'x-api-key',
+  // DingTalk's outgoing robot signs its timestamp in a header called `sign`.
+  'sign',
 ]);
 const SENSITIVE_PATTERN = /token|signature|secret|password|api[-_]?key|auth|session|hmac/i;
 

@@ -24,6 +24,8 @@ export interface Delivery {
   row: DeliveryRow;
   /** Where the caller of a 202 asks how its delivery went (its token's hash is in the row). */
   statusUrl?: string;
+  /** The answer the sender expects in async mode (WeCom's empty 200, DingTalk's encrypted success). */
+  acknowledge?: () => HttpAnswer;
 }
 
 /** A 202 points at its status URL: in the default receipt, and in `Location` whatever the body. */
@@ -62,7 +64,10 @@ export async function dispatchDelivery(deps: DispatchDeps, delivery: Delivery): 
   return answer;
 }
 
-async function dispatchOnce(deps: DispatchDeps, { entry, context, row, statusUrl }: Delivery): Promise<HttpAnswer> {
+async function dispatchOnce(
+  deps: DispatchDeps,
+  { entry, context, row, statusUrl, acknowledge }: Delivery,
+): Promise<HttpAnswer> {
   const { workflow, config } = entry;
   const eventKey = row.idempotencyKey ? `webhook:${row.idempotencyKey}` : row.id;
   const started = row.createdAt.getTime();
@@ -70,10 +75,11 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row, statusUrl
   if (!workflow.sync) {
     const configured = config.response;
     const receipt = statusUrl ? { deliveryId: row.id, statusUrl } : { deliveryId: row.id };
+    // The sender's own acknowledgement where it expects one, else the configured answer or a receipt.
     const answer: HttpAnswer = withStatusUrl(
       configured
         ? { status: configured.status ?? 202, headers: configured.headers, body: configured.body ?? receipt }
-        : { status: 202, body: receipt },
+        : (acknowledge?.() ?? { status: 202, body: receipt }),
       statusUrl,
     );
     row.status = answer.status;

@@ -1,19 +1,49 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { WebhookError } from '../answer';
 import { verifyBasic } from './basic';
+import { decryptDingtalk, dingtalkHandshake, dingtalkSuccess, verifyDingtalk } from './dingtalk';
+import { verifyDingtalkRobot } from './dingtalk-robot';
+import { discordHandshake, ED25519_HEX, verifyDiscord } from './discord';
+import { decryptFeishuEvent, feishuHandshake, verifyFeishu } from './feishu';
 import { verifyGithub } from './github';
 import { ALGORITHMS, ENCODINGS, verifyHmac } from './hmac';
+import { metaHandshake, verifyMeta } from './meta';
+import { msgraphHandshake, verifyMsgraph } from './msgraph';
 import { isSecretValue, secretList } from './secrets';
 import { verifyShopify } from './shopify';
-import { verifySlack } from './slack';
+import { slackHandshake, verifySlack } from './slack';
 import { isStandardSecret, verifyStandard } from './standard';
 import { verifyStripe } from './stripe';
+import { verifyTemplate } from './template';
 import { verifyToken } from './token';
-import type { VerificationConfig, Verifier } from './types';
+import { verifyTwilio } from './twilio';
+import { twitchHandshake, verifyTwitch } from './twitch';
+import type { Handshake, SenderAnswer, SenderRequest, VerificationConfig, Verifier } from './types';
+import { decryptWecom, verifyWecom, wecomAcknowledge, wecomHandshake } from './wecom';
+import { AES_KEY_PATTERN } from './wxcrypt';
+import { verifyZoom, zoomHandshake } from './zoom';
 
-export type { VerificationConfig } from './types';
+export type { SenderAnswer, SenderRequest, VerificationConfig } from './types';
 
-/** Fields that hold secrets: masked in the UI, never logged, never sent back. */
-export const SECRET_FIELDS: readonly string[] = ['secret', 'token', 'password'];
+/**
+ * Fields that hold secrets: sealed at rest, masked in the UI, never logged, never sent back.
+ * (`publicKey` and the receiver ids are not secret.)
+ */
+export const SECRET_FIELDS: readonly string[] = [
+  'secret',
+  'token',
+  'password',
+  'encodingAESKey',
+  'aesKey',
+  'verificationToken',
+  'encryptKey',
+  'verifyToken',
+  'authToken',
+  'clientState',
+];
+
+/** Secret fields whose value has a fixed shape (43 base64 characters): a stand-in for a mask must have it too. */
+export const AES_KEY_FIELDS: readonly string[] = ['encodingAESKey', 'aesKey'];
 
 type Field =
   | 'username'
@@ -24,7 +54,21 @@ type Field =
   | 'algorithm'
   | 'encoding'
   | 'prefix'
-  | 'toleranceSeconds';
+  | 'toleranceSeconds'
+  | 'encodingAESKey'
+  | 'receiveId'
+  | 'aesKey'
+  | 'ownerKey'
+  | 'verificationToken'
+  | 'encryptKey'
+  | 'verifyToken'
+  | 'publicKey'
+  | 'clientState'
+  | 'authToken'
+  | 'url'
+  | 'message'
+  | 'timestampHeader'
+  | 'idHeader';
 
 interface Scheme {
   verify: Verifier;
@@ -32,6 +76,21 @@ interface Scheme {
   optional: Field[];
   /** Headers that carry the credential itself (not a signature): never stored with an execution. */
   credentials?: (config: VerificationConfig) => string[];
+  /** Query parameters that carry a credential (Meta's verify token): redacted in the logged path. */
+  credentialQuery?: string[];
+  /**
+   * The sender's handshake, answered by the plugin: the answer when the request is one, else null.
+   * A signed handshake runs after `verify` (and `decrypt`); an unsigned one (`handshakeFirst`)
+   * runs before and in place of `verify`, proving itself (its token, its own signature).
+   */
+  handshake?: Handshake;
+  handshakeFirst?: boolean;
+  /** Methods the handshake uses, allowed for it even when the webhook's methods leave them out. */
+  handshakeMethods?: string[];
+  /** The event inside the sender's envelope: replaces the parsed body as `$context.data`. */
+  decrypt?: (config: VerificationConfig, request: SenderRequest) => unknown;
+  /** The answer the sender expects to an accepted event in async mode, unless the webhook configures one. */
+  acknowledge?: (config: VerificationConfig, request: SenderRequest) => SenderAnswer;
 }
 
 const timestamped = (verify: Verifier): Scheme => ({ verify, required: ['secret'], optional: ['toleranceSeconds'] });
@@ -55,15 +114,81 @@ const SCHEMES: Record<string, Scheme> = {
   hmac: { verify: verifyHmac, required: ['secret', 'header'], optional: ['algorithm', 'encoding', 'prefix'] },
   github: { verify: verifyGithub, required: ['secret'], optional: [] },
   stripe: timestamped(verifyStripe),
-  slack: timestamped(verifySlack),
+  slack: { ...timestamped(verifySlack), handshake: slackHandshake },
   shopify: { verify: verifyShopify, required: ['secret'], optional: [] },
   standard: timestamped(verifyStandard),
+  wecom: {
+    verify: verifyWecom,
+    required: ['token', 'encodingAESKey'],
+    optional: ['receiveId'],
+    handshake: wecomHandshake,
+    handshakeFirst: true,
+    handshakeMethods: ['GET'],
+    decrypt: decryptWecom,
+    acknowledge: wecomAcknowledge,
+  },
+  dingtalk: {
+    verify: verifyDingtalk,
+    required: ['token', 'aesKey', 'ownerKey'],
+    optional: [],
+    decrypt: decryptDingtalk,
+    handshake: dingtalkHandshake,
+    acknowledge: dingtalkSuccess,
+  },
+  'dingtalk-robot': {
+    verify: verifyDingtalkRobot,
+    required: ['secret'],
+    optional: [],
+    // Legacy outgoing robots send their token in a `token` header.
+    credentials: () => ['token'],
+  },
+  feishu: {
+    verify: verifyFeishu,
+    required: ['verificationToken'],
+    optional: ['encryptKey'],
+    handshake: feishuHandshake,
+    handshakeFirst: true,
+    decrypt: decryptFeishuEvent,
+  },
+  meta: {
+    verify: verifyMeta,
+    required: ['secret', 'verifyToken'],
+    optional: [],
+    credentialQuery: ['hub.verify_token'],
+    handshake: metaHandshake,
+    handshakeFirst: true,
+    handshakeMethods: ['GET'],
+  },
+  zoom: { ...timestamped(verifyZoom), handshake: zoomHandshake },
+  twitch: { ...timestamped(verifyTwitch), handshake: twitchHandshake },
+  discord: { verify: verifyDiscord, required: ['publicKey'], optional: [], handshake: discordHandshake },
+  msgraph: {
+    verify: verifyMsgraph,
+    required: ['clientState'],
+    optional: [],
+    handshake: msgraphHandshake,
+    handshakeFirst: true,
+  },
+  twilio: { verify: verifyTwilio, required: ['authToken', 'url'], optional: [] },
+  template: {
+    verify: verifyTemplate,
+    required: ['secret', 'header'],
+    optional: ['algorithm', 'encoding', 'prefix', 'message', 'timestampHeader', 'idHeader', 'toleranceSeconds'],
+  },
 };
 
 export const VERIFICATION_TYPES = Object.keys(SCHEMES);
 
 const schemeOf = (type: unknown): Scheme | undefined =>
   typeof type === 'string' && Object.hasOwn(SCHEMES, type) ? SCHEMES[type] : undefined;
+
+function isHeaderName(v: unknown): boolean {
+  return typeof v === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v);
+}
+
+function isAesKey(v: unknown): boolean {
+  return isSecretValue(v) && secretList(v).every((k) => AES_KEY_PATTERN.test(k));
+}
 
 const SECRET_MESSAGE = 'a non-empty string, or a list of non-empty strings to rotate without downtime';
 
@@ -72,7 +197,7 @@ const CHECKS: Record<Field, [ok: (value: unknown) => boolean, message: string]> 
   password: [isSecretValue, `Password must be ${SECRET_MESSAGE}`],
   token: [isSecretValue, `Token must be ${SECRET_MESSAGE}`],
   secret: [isSecretValue, `Secret must be ${SECRET_MESSAGE}`],
-  header: [(v) => typeof v === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v), 'Header must be a header name'],
+  header: [isHeaderName, 'Header must be a header name'],
   algorithm: [(v) => ALGORITHMS.includes(v as never), `Algorithm must be one of ${ALGORITHMS.join(', ')}`],
   encoding: [(v) => ENCODINGS.includes(v as never), `Encoding must be one of ${ENCODINGS.join(', ')}`],
   prefix: [(v) => typeof v === 'string', 'Prefix must be a string, e.g. "sha256="'],
@@ -80,6 +205,29 @@ const CHECKS: Record<Field, [ok: (value: unknown) => boolean, message: string]> 
     (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
     'toleranceSeconds must be a positive number of seconds',
   ],
+  encodingAESKey: [isAesKey, `EncodingAESKey must be 43 letters and digits (or a list of them)`],
+  aesKey: [isAesKey, `aes_key must be 43 letters and digits (or a list of them)`],
+  receiveId: [(v) => typeof v === 'string', 'receiveId must be a string (the CorpID)'],
+  ownerKey: [(v) => typeof v === 'string' && v !== '', 'ownerKey is required (the AppKey, SuiteKey or CorpId)'],
+  verificationToken: [isSecretValue, `Verification Token must be ${SECRET_MESSAGE}`],
+  encryptKey: [isSecretValue, `Encrypt Key must be ${SECRET_MESSAGE}`],
+  verifyToken: [isSecretValue, `Verify Token must be ${SECRET_MESSAGE}`],
+  clientState: [isSecretValue, `clientState must be ${SECRET_MESSAGE}`],
+  authToken: [isSecretValue, `Auth Token must be ${SECRET_MESSAGE}`],
+  publicKey: [
+    (v) => isSecretValue(v) && secretList(v).every((k) => ED25519_HEX.test(k)),
+    'Public key must be 64 hexadecimal characters (or a list of them)',
+  ],
+  url: [
+    (v) => typeof v === 'string' && /^https?:\/\/[^\s]+$/i.test(v),
+    'URL must be the http(s) URL entered at the sender',
+  ],
+  message: [
+    (v) => typeof v === 'string' && v.includes('{body}'),
+    'Message must be a template that contains {body}, e.g. {timestamp}.{body}',
+  ],
+  timestampHeader: [isHeaderName, 'Timestamp header must be a header name'],
+  idHeader: [isHeaderName, 'Id header must be a header name'],
 };
 
 const absent = (v: unknown) => v === undefined || v === null || v === '';
@@ -106,9 +254,15 @@ export function validateVerification(v: unknown): Record<string, string> | null 
     if (!absent(config[field]) && !ok(config[field])) errors[field] = message;
   }
   if (config.type === 'standard' && !errors.secret && !secretList(config.secret).every(isStandardSecret)) {
-    errors.secret = 'Secret must be whsec_ followed by base64, as shown by the sender (or a list of them)';
+    errors.secret =
+      'Secret must be whsec_ followed by base64 (or a whpk_ public key), as shown by the sender (or a list of them)';
   }
   return Object.keys(errors).length ? errors : null;
+}
+
+/** A request as a scheme sees it, from the parts the unit tests give. */
+function senderRequest(headers: IncomingHttpHeaders, raw: Buffer, nowSeconds: number, extra: Partial<SenderRequest>) {
+  return { method: 'POST', query: {}, querystring: '', url: '', ...extra, headers, raw, nowSeconds } as SenderRequest;
 }
 
 /**
@@ -121,10 +275,62 @@ export function verifyRequest(
   headers: IncomingHttpHeaders,
   raw: Buffer,
   nowSeconds: number,
+  extra: Partial<SenderRequest> = {},
 ): void {
   const scheme = schemeOf(verification.type);
   if (!scheme) throw new Error(`Unknown verification type "${verification.type}"`);
-  scheme.verify(verification, headers, raw, nowSeconds);
+  scheme.verify(verification, headers, raw, nowSeconds, senderRequest(headers, raw, nowSeconds, extra));
+}
+
+/** What the sender's check made of a request. */
+export type SenderOutcome =
+  /** A handshake the plugin answers itself: nothing runs. */
+  | { handshake: SenderAnswer }
+  /**
+   * An authentic event. `decrypted` holds `$context.data` when the scheme opens an envelope
+   * (else the body parser makes it); `acknowledge` makes the answer the sender expects in async mode.
+   */
+  | { handshake: null; decrypted?: { data: unknown }; acknowledge?: () => SenderAnswer };
+
+/**
+ * The sender stage of the route: an unsigned handshake (which proves itself), else the
+ * signature or token check, the envelope opened, then a signed handshake. `handshakeOnly`: the
+ * method is allowed for the scheme's handshake alone, so anything else is 405.
+ */
+export function checkSender(
+  verification: VerificationConfig,
+  request: SenderRequest,
+  { handshakeOnly = false } = {},
+): SenderOutcome {
+  const scheme = schemeOf(verification.type);
+  if (!scheme) throw new Error(`Unknown verification type "${verification.type}"`);
+  if (scheme.handshake && scheme.handshakeFirst) {
+    const answer = scheme.handshake(verification, request);
+    if (answer) return { handshake: answer };
+  }
+  if (handshakeOnly) throw new WebhookError('METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed`);
+  scheme.verify(verification, request.headers, request.raw, request.nowSeconds, request);
+  const decrypted = scheme.decrypt ? { data: scheme.decrypt(verification, request) } : undefined;
+  if (scheme.handshake && !scheme.handshakeFirst) {
+    const answer = scheme.handshake(verification, { ...request, data: decrypted?.data });
+    if (answer) return { handshake: answer };
+  }
+  const { acknowledge } = scheme;
+  return {
+    handshake: null,
+    decrypted,
+    acknowledge: acknowledge ? () => acknowledge(verification, request) : undefined,
+  };
+}
+
+/** Methods a scheme's handshake uses (allowed for it alone when the webhook's methods leave them out). */
+export function handshakeMethods(verification: VerificationConfig): string[] {
+  return schemeOf(verification.type)?.handshakeMethods ?? [];
+}
+
+/** Query parameters that carry a credential of the scheme, redacted in the logged path. */
+export function credentialQuery(verification: VerificationConfig): string[] {
+  return schemeOf(verification.type)?.credentialQuery ?? [];
 }
 
 /**

@@ -18,19 +18,29 @@ export function matchesAnySecret(value: unknown, provided: readonly string[]): b
 }
 
 /**
- * Rotation, for signatures: true when any `provided` signature (hex or base64 text) equals the
- * digest that `sign` makes with any secret of `value`. Digests are compared as bytes, in constant time.
+ * Rotation, for signatures: the secret of `value` whose digest (made by `sign`) equals any `provided`
+ * signature (hex or base64 text), or undefined. Digests are compared as bytes, in constant time.
  */
+export function findSigningSecret(
+  value: unknown,
+  provided: readonly string[],
+  encoding: 'hex' | 'base64',
+  sign: (secret: string) => Buffer,
+): string | undefined {
+  const decoded = provided.map((p) => decodeSignature(p, encoding)).filter((d): d is Buffer => d !== null);
+  if (decoded.length === 0) return undefined;
+  return secretList(value).find((secret) => {
+    const want = sign(secret);
+    return decoded.some((candidate) => digestsEqual(candidate, want));
+  });
+}
+
+/** Rotation, for signatures: true when any `provided` signature matches a secret of `value` (see above). */
 export function matchesAnySignature(
   value: unknown,
   provided: readonly string[],
   encoding: 'hex' | 'base64',
   sign: (secret: string) => Buffer,
 ): boolean {
-  const decoded = provided.map((p) => decodeSignature(p, encoding)).filter((d): d is Buffer => d !== null);
-  if (decoded.length === 0) return false;
-  return secretList(value).some((secret) => {
-    const want = sign(secret);
-    return decoded.some((candidate) => digestsEqual(candidate, want));
-  });
+  return findSigningSecret(value, provided, encoding, sign) !== undefined;
 }

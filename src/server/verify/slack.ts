@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
+import { jsonObject } from './request';
 import { matchesAnySignature } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
-import type { VerificationConfig } from './types';
+import type { Handshake, VerificationConfig } from './types';
 
 /** Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:{X-Slack-Request-Timestamp}:{body}">`. */
 export function verifySlack(
@@ -24,3 +25,10 @@ export function verifySlack(
   }
   checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
 }
+
+/** Slack's Events API URL check (signed, so it runs after `verifySlack`): `{"challenge": c}`. */
+export const slackHandshake: Handshake = (_config, request) => {
+  const body = jsonObject(request.raw);
+  if (body?.type !== 'url_verification' || typeof body.challenge !== 'string') return null;
+  return { status: 200, body: { challenge: body.challenge }, json: true };
+};

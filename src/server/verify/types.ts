@@ -3,10 +3,38 @@ import type { IncomingHttpHeaders } from 'node:http';
 /** `workflow.config.verification`: a `type` and the fields of that type (see SPEC.md). */
 export type VerificationConfig = { type: string; [field: string]: unknown };
 
+/** What a scheme may read of a request besides the headers and raw bytes. */
+export interface SenderRequest {
+  method: string;
+  headers: IncomingHttpHeaders;
+  /** URL query parameters, decoded (a repeated name gives a list). */
+  query: Record<string, string | string[] | undefined>;
+  /** The query string as received, without `?` (Twilio signs the URL it called). */
+  querystring: string;
+  /** The URL as this app sees it (`{protocol}://{host}{path}?{query}`), for templates with `{url}`. */
+  url: string;
+  raw: Buffer;
+  nowSeconds: number;
+  /** The decrypted event, for the handshake of a scheme that decrypts (DingTalk's check_url). */
+  data?: unknown;
+}
+
 /** One verification scheme: returns when the request is authentic, throws a `WebhookError` otherwise. */
 export type Verifier = (
   config: VerificationConfig,
   headers: IncomingHttpHeaders,
   raw: Buffer,
   nowSeconds: number,
+  request: SenderRequest,
 ) => void;
+
+/** An answer the plugin sends itself (a handshake, a sender's fixed acknowledgement). */
+export interface SenderAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  json?: boolean;
+}
+
+/** A handshake step: the answer when the request is the sender's handshake, else null. */
+export type Handshake = (config: VerificationConfig, request: SenderRequest) => SenderAnswer | null;

@@ -1,0 +1,86 @@
+import { createHmac } from 'node:crypto';
+import { getHeader } from './headers';
+import { ALGORITHMS, type Algorithm, ENCODINGS, type Encoding, signatureInvalid } from './hmac';
+import { matchesAnySignature } from './secrets';
+import { checkTimestamp, toleranceOf } from './timestamp';
+import type { SenderRequest, VerificationConfig, Verifier } from './types';
+
+export const TEMPLATE_PLACEHOLDERS = ['timestamp', 'id', 'body', 'url'] as const;
+const PLACEHOLDER = /\{(timestamp|id|body|url)\}/g;
+
+const pick = <T extends string>(value: unknown, allowed: readonly T[], fallback: T): T =>
+  allowed.includes(value as T) ? (value as T) : fallback;
+
+/** The signed message: the template's text with `{timestamp}` `{id}` `{url}` filled in and `{body}` as the raw bytes. */
+function messageParts(template: string, values: Record<string, string>, raw: Buffer): Array<string | Buffer> {
+  const parts: Array<string | Buffer> = [];
+  let at = 0;
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    parts.push(template.slice(at, match.index));
+    parts.push(match[1] === 'body' ? raw : values[match[1]]);
+    at = (match.index ?? 0) + match[0].length;
+  }
+  parts.push(template.slice(at));
+  return parts;
+}
+
+/** A timestamp header in seconds or milliseconds (13 digits and more). */
+function secondsOf(value: string): number | undefined {
+  if (!/^\d{1,16}$/.test(value)) return undefined;
+  const n = Number(value);
+  return value.length >= 13 ? Math.floor(n / 1000) : n;
+}
+
+/**
+ * Any HMAC sender: `{prefix}{encoded HMAC of message}` in `header`, where `message` is a template
+ * over `{timestamp}` (from `timestampHeader`, checked within `toleranceSeconds`), `{id}` (from
+ * `idHeader`), `{url}` (the URL as this app sees it) and `{body}` (the exact bytes).
+ */
+export const verifyTemplate: Verifier = (
+  config: VerificationConfig,
+  headers,
+  raw,
+  nowSeconds,
+  request: SenderRequest,
+) => {
+  const header = typeof config.header === 'string' ? config.header : '';
+  const template = typeof config.message === 'string' && config.message !== '' ? config.message : '{body}';
+  const prefix = typeof config.prefix === 'string' ? config.prefix : '';
+  const algorithm: Algorithm = pick(config.algorithm, ALGORITHMS, 'sha256');
+  const encoding: Encoding = pick(config.encoding, ENCODINGS, 'hex');
+  const value = header ? getHeader(headers, header) : undefined;
+  if (value === undefined) throw signatureInvalid(`Missing ${header || 'signature'} header`);
+  if (!value.toLowerCase().startsWith(prefix.toLowerCase())) {
+    throw signatureInvalid(`${header} header must start with "${prefix}"`);
+  }
+  const values: Record<string, string> = { url: request.url, timestamp: '', id: '' };
+  let timestamp: number | undefined;
+  if (typeof config.timestampHeader === 'string' && config.timestampHeader !== '') {
+    const ts = getHeader(headers, config.timestampHeader);
+    timestamp = ts === undefined ? undefined : secondsOf(ts);
+    if (ts === undefined || timestamp === undefined)
+      throw signatureInvalid(`Missing or malformed ${config.timestampHeader} header`);
+    values.timestamp = ts;
+  }
+  if (typeof config.idHeader === 'string' && config.idHeader !== '') {
+    const id = getHeader(headers, config.idHeader);
+    if (id === undefined) throw signatureInvalid(`Missing ${config.idHeader} header`);
+    values.id = id;
+  }
+  const parts = messageParts(template, values, raw);
+  // Several signatures may be listed (space- or comma-separated) while the sender rotates.
+  const provided = value
+    .slice(prefix.length)
+    .trim()
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  const sign = (secret: string) => {
+    const mac = createHmac(algorithm, secret);
+    for (const part of parts) mac.update(part);
+    return mac.digest();
+  };
+  if (!matchesAnySignature(config.secret, provided, encoding, sign)) {
+    throw signatureInvalid(`${header} signature does not match the signed message`);
+  }
+  if (timestamp !== undefined) checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
+};
