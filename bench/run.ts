@@ -368,8 +368,10 @@ function manyKeysBody(): Buffer {
 }
 /** Nested as deep as allowed (64) all through: 8,191 arrays of 63 nested arrays, just under 1 MiB. */
 function deepBody(): Buffer {
-  const item = `${'['.repeat(63)}0${']'.repeat(63)}`;
-  return Buffer.from(`[${Array.from({ length: 8_191 }, () => item).join(',')}]`);
+  // The caps count array items over the whole body (WEBHOOK_MAX_JSON_ARRAY_ITEMS, 10,000): 156
+  // items nested 63 deep use 9,984 of them, and their strings fill the body to 1 MiB.
+  const item = `${'['.repeat(63)}"${'x'.repeat(6_600)}"${']'.repeat(63)}`;
+  return Buffer.from(`[${Array.from({ length: 156 }, () => item).join(',')}]`);
 }
 
 /**
