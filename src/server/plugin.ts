@@ -8,6 +8,7 @@ import { DeliveryRecorder } from './deliveries/recorder';
 import { createReplayAction } from './deliveries/replay';
 import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
 import { deliveryStatus } from './deliveries/status';
+import { createTestAction } from './deliveries/test-request';
 import { AsyncInbox } from './dispatch/async-inbox';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Lane } from './dispatch/lane';
@@ -43,7 +44,7 @@ import { beforeWorkflowSave } from './workflow-hooks';
 /** Resources whose answers can carry webhook workflows: their sealed secrets are shown as the mask. */
 const WORKFLOW_RESOURCES = /^(workflow|execution|flow_node|job)/i;
 /** What the API may do with the delivery log: read it and replay it. It is written by the plugin alone. */
-const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay']);
+const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay', 'test']);
 
 /** Pub/sub channel: webhook workflows changed in another process; rebuild the key index. */
 const KEYS_CHANGED = 'webhook.keysChanged';
@@ -201,28 +202,27 @@ export class PluginWebhookTriggerServer extends Plugin {
     // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,
     // CORS, data wrapping, auth or ACL; it has its own delivery log, parser and checks. NocoBase's
     // own middleware keep their order (see mountFirst).
-    mountFirst(
-      this.app,
-      createWebhookRoute({
-        ...deps,
-        base: `${prefix}/${ROUTE_SEGMENT}/`,
-        index: this.index,
-        counter: () => this.rateCounter(),
-        uploads: this.uploads,
-        statusOf: (token) => deliveryStatus(this.db, token),
-        jsonLimits: {
-          maxKeys: settings.WEBHOOK_MAX_JSON_KEYS,
-          maxArrayItems: settings.WEBHOOK_MAX_JSON_ARRAY_ITEMS,
-        },
-        jsonPool: this.jsonPool,
-        accepting: () => this.accepting,
-        logBodyBytes: settings.WEBHOOK_LOG_BODY_BYTES,
-        bodyTimeoutMs: settings.WEBHOOK_BODY_TIMEOUT_MS,
-        authFailures: this.authFailures,
-        log: (message, meta) => this.log.error(message, meta),
-      }),
-      'webhooks',
-    );
+    const openVerification = (verification: any) => openSecrets(verification, this.cipher);
+    const base = `${prefix}/${ROUTE_SEGMENT}/`;
+    const route = createWebhookRoute({
+      ...deps,
+      base,
+      index: this.index,
+      counter: () => this.rateCounter(),
+      uploads: this.uploads,
+      statusOf: (token) => deliveryStatus(this.db, token),
+      jsonLimits: {
+        maxKeys: settings.WEBHOOK_MAX_JSON_KEYS,
+        maxArrayItems: settings.WEBHOOK_MAX_JSON_ARRAY_ITEMS,
+      },
+      jsonPool: this.jsonPool,
+      accepting: () => this.accepting,
+      logBodyBytes: settings.WEBHOOK_LOG_BODY_BYTES,
+      bodyTimeoutMs: settings.WEBHOOK_BODY_TIMEOUT_MS,
+      authFailures: this.authFailures,
+      log: (message, meta) => this.log.error(message, meta),
+    });
+    mountFirst(this.app, route, 'webhooks');
     this.app.use(
       async (ctx: Context & { action?: { resourceName?: string } }, next: Next) => {
         await next();
@@ -259,7 +259,12 @@ export class PluginWebhookTriggerServer extends Plugin {
       { tag: 'webhookDeliveriesReadOnly', before: 'acl' },
     );
     this.app.resourceManager.registerActionHandlers({
-      [`${DELIVERIES}:replay`]: createReplayAction({ ...deps, index: this.index }) as any,
+      [`${DELIVERIES}:replay`]: createReplayAction({
+        ...deps,
+        index: this.index,
+        openSecrets: openVerification,
+      }) as any,
+      [`${DELIVERIES}:test`]: createTestAction({ route, base, openSecrets: openVerification }) as any,
     });
     this.app.acl.registerSnippet({ name: `pm.${this.name}.deliveries`, actions: [`${DELIVERIES}:*`] });
 

@@ -48,6 +48,10 @@ export const deliveriesCollection: CollectionOptions = {
     // A sync delivery is written before its run, with status null until it answers; past this
     // time without an answer its process died, and the row is marked CUT_OFF.
     { type: 'date', name: 'expectedBy' },
+    // A test request sent from the admin UI (webhookDeliveries:test), signed by the server.
+    { type: 'boolean', name: 'test', defaultValue: false },
+    // A repeated idempotency key: the first answer was sent again, nothing started.
+    { type: 'boolean', name: 'repeated', defaultValue: false },
   ],
 } as CollectionOptions;
 
@@ -77,6 +81,8 @@ export interface DeliveryRow {
   expectedBy: Date | null;
   statusTokenHash: string | null;
   runResponse: { status: number; headers?: Record<string, string>; body?: unknown } | null;
+  test?: boolean;
+  repeated?: boolean;
 }
 
 /** A fresh row: a new delivery id, now, and every other field empty, with `values` on top. */
@@ -103,6 +109,8 @@ export function newDeliveryRow(
     expectedBy: null,
     statusTokenHash: null,
     runResponse: null,
+    test: false,
+    repeated: false,
     ...values,
   };
 }

@@ -24,6 +24,8 @@ export interface Delivery {
   row: DeliveryRow;
   /** Where the caller of a 202 asks how its delivery went (its token's hash is in the row). */
   statusUrl?: string;
+  /** Run this version even when it is not enabled (a test request, a replay against a draft). */
+  force?: boolean;
 }
 
 /** A 202 points at its status URL: in the default receipt, and in `Location` whatever the body. */
@@ -61,13 +63,17 @@ export async function dispatchDelivery(deps: DispatchDeps, delivery: Delivery): 
   if (repeated) {
     delivery.row.status = answer.status;
     delivery.row.errorMessage = 'Repeated idempotency key: the first answer was sent again';
+    delivery.row.repeated = true;
     delivery.row.response = null;
     deps.recorder.record(delivery.row);
   }
   return answer;
 }
 
-async function dispatchOnce(deps: DispatchDeps, { entry, context, row, statusUrl }: Delivery): Promise<HttpAnswer> {
+async function dispatchOnce(
+  deps: DispatchDeps,
+  { entry, context, row, statusUrl, force }: Delivery,
+): Promise<HttpAnswer> {
   const { workflow, config } = entry;
   const eventKey = row.idempotencyKey ? `webhook:${row.idempotencyKey}` : row.id;
   const started = row.createdAt.getTime();
@@ -118,6 +124,7 @@ async function dispatchOnce(deps: DispatchDeps, { entry, context, row, statusUrl
       workflow,
       context,
       eventKey,
+      force,
       timeoutMs: config.timeoutMs,
       fallback: config.response,
       onExecution: (executionId) => {

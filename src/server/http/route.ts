@@ -20,6 +20,7 @@ import { hasNul } from './parse/text';
 import { type Counter, checkRateLimit } from './rate-limit';
 import { readRawBody } from './raw-body';
 import { checkSchema } from './schema';
+import { testGrantOf } from './test-grant';
 
 export interface RouteDeps extends DispatchDeps {
   /** The status of a delivery by its status-URL token (null: unknown). */
@@ -107,6 +108,7 @@ export function createWebhookRoute(deps: RouteDeps) {
     if (!ctx.path.startsWith(base)) return next();
     if (ctx.path.startsWith(statusBase)) return answerStatus(ctx, deps, ctx.path.slice(statusBase.length));
     const row = newRow(ctx);
+    ctx.state.webhookDeliveryId = row.id;
     const source: LogSource = { sensitiveHeaders: [], raw: null };
     let answer: HttpAnswer | null;
     try {
@@ -138,7 +140,10 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   row.key = (slash === -1 ? rest : rest.slice(0, slash)).slice(0, 128);
   const subPath = slash === -1 ? '' : rest.slice(slash);
 
-  const entry = deps.index.get(row.key);
+  // A test request from the admin UI runs the version it names, enabled or not.
+  const grant = testGrantOf(ctx.req);
+  if (grant) row.test = true;
+  const entry = grant ?? deps.index.get(row.key);
   if (!entry) throw new WebhookError('NOT_FOUND', 'No enabled webhook workflow has this key');
   const { config, workflow } = entry;
   row.workflowId = workflow.id;
@@ -177,8 +182,9 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   }
   applyCors(ctx, config.cors);
 
-  if (lists.allow && !lists.allow(ip)) throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
-  if (config.rateLimit) await checkRateLimit(deps.counter(), row.key, config.rateLimit);
+  // A test request comes from the server itself: no allow-list or rate limit applies to it.
+  if (!grant && lists.allow && !lists.allow(ip)) throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
+  if (!grant && config.rateLimit) await checkRateLimit(deps.counter(), row.key, config.rateLimit);
   if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
 
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
@@ -222,7 +228,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   };
   let answer: HttpAnswer | undefined;
   try {
-    answer = await dispatchDelivery(deps, { entry, context, row, statusUrl });
+    answer = await dispatchDelivery(deps, { entry, context, row, statusUrl, force: !!grant });
     return answer;
   } finally {
     if (files.length && row.executionId === null && answer?.status !== 504) {

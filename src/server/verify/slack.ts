@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { matchesAnySignature } from './secrets';
+import { firstSecret, matchesAnySignature } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
-import type { VerificationConfig } from './types';
+import type { Signer, VerificationConfig } from './types';
 
 /** Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:{X-Slack-Request-Timestamp}:{body}">`. */
 export function verifySlack(
@@ -24,3 +24,9 @@ export function verifySlack(
   }
   checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
 }
+
+/** Signs as Slack does. */
+export const signSlack: Signer = (config, raw, nowSeconds) => ({
+  'x-slack-request-timestamp': String(nowSeconds),
+  'x-slack-signature': `v0=${hmac('sha256', firstSecret(config.secret), `v0:${nowSeconds}:`, raw).toString('hex')}`,
+});

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { BASE64 } from './compare';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { matchesAnySignature } from './secrets';
+import { firstSecret, matchesAnySignature } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
-import type { VerificationConfig } from './types';
+import type { Signer, VerificationConfig } from './types';
 
 const PREFIX = 'whsec_';
 
@@ -51,3 +52,10 @@ export function verifyStandard(
   }
   checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
 }
+
+/** Signs as a Standard Webhooks sender does, with a fresh `webhook-id`. */
+export const signStandard: Signer = (config, raw, nowSeconds) => {
+  const id = `msg_test_${randomUUID().replace(/-/g, '')}`;
+  const signature = hmac('sha256', keyOf(firstSecret(config.secret)), `${id}.${nowSeconds}.`, raw).toString('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(nowSeconds), 'webhook-signature': `v1,${signature}` };
+};

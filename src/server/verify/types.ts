@@ -10,3 +10,6 @@ export type Verifier = (
   raw: Buffer,
   nowSeconds: number,
 ) => void;
+
+/** Signs a request as the scheme's sender would: the headers to add (a test request from the admin UI). */
+export type Signer = (config: VerificationConfig, raw: Buffer, nowSeconds: number) => Record<string, string>;
