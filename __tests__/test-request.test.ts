@@ -126,7 +126,12 @@ describe('webhookDeliveries:test and replay against a version', () => {
       .send(body);
     expect(first.status).toBe(200);
     expect(first.body).toBe('live');
-    const [original] = await waitForDeliveries(t.app, { workflowId: live.id, errorCode: null, test: false });
+    const [original] = await waitForDeliveries(t.app, {
+      workflowId: live.id,
+      errorCode: null,
+      test: false,
+      executionId: { $ne: null },
+    });
     const replay = await agent.post(`/api/${DELIVERIES}:replay?filterByTk=${original.id}&workflowId=${draft.id}`);
     expect(replay.status).toBe(200);
     expect(replay.body.data).toMatchObject({ status: 200, body: 'closed' });
@@ -136,5 +141,31 @@ describe('webhookDeliveries:test and replay against a version', () => {
     const refused = await agent.post(`/api/${DELIVERIES}:replay?filterByTk=${original.id}&workflowId=${other.id}`);
     expect(refused.status).toBe(409);
     await waitForExecutions(t.app, live.key, 2);
+  });
+
+  it("keeps a delivery as the version's sample: parsed fields, credentials redacted", async () => {
+    const body = JSON.stringify({
+      action: 'labeled',
+      user: { login: 'octo', password: 'hunter2' },
+      items: [1, 2, 3, 4, 5],
+    });
+    const res = await agent
+      .post(`/api/${DELIVERIES}:test?workflowId=${draft.id}`)
+      .send({ body, query: 'ref=main', headers: { 'X-GitHub-Event': 'issues' } });
+    const id = res.body.data.deliveryId;
+    const sample = await agent.post(`/api/${DELIVERIES}:sample?filterByTk=${id}&workflowId=${draft.id}`);
+    expect(sample.status).toBe(200);
+    const stored = (await t.app.db.getRepository('workflows').findOne({ filterByTk: draft.id })).get('config').sample;
+    expect(stored.data).toEqual({
+      action: 'labeled',
+      user: { login: 'octo', password: '[redacted]' },
+      items: [1, 2, 3],
+    });
+    expect(stored.headers['x-github-event']).toBe('issues');
+    expect(stored.headers['x-hub-signature-256']).toBe('[redacted]');
+    expect(stored.query).toEqual({ ref: 'main' });
+    expect(stored.deliveryId).toBe(id);
+    const other = await createWebhookWorkflow(t.app, { enabled: false, config: { key: 'sample-other' } });
+    expect((await agent.post(`/api/${DELIVERIES}:sample?filterByTk=${id}&workflowId=${other.id}`)).status).toBe(409);
   });
 });

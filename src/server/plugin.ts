@@ -7,6 +7,7 @@ import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
 import { DeliveryRecorder } from './deliveries/recorder';
 import { createReplayAction } from './deliveries/replay';
 import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
+import { createSampleAction } from './deliveries/sample';
 import { deliveryStatus } from './deliveries/status';
 import { createTestAction } from './deliveries/test-request';
 import { AsyncInbox } from './dispatch/async-inbox';
@@ -44,7 +45,7 @@ import { beforeWorkflowSave } from './workflow-hooks';
 /** Resources whose answers can carry webhook workflows: their sealed secrets are shown as the mask. */
 const WORKFLOW_RESOURCES = /^(workflow|execution|flow_node|job)/i;
 /** What the API may do with the delivery log: read it and replay it. It is written by the plugin alone. */
-const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay', 'test']);
+const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay', 'test', 'sample']);
 
 /** Pub/sub channel: webhook workflows changed in another process; rebuild the key index. */
 const KEYS_CHANGED = 'webhook.keysChanged';
@@ -264,7 +265,13 @@ export class PluginWebhookTriggerServer extends Plugin {
         index: this.index,
         openSecrets: openVerification,
       }) as any,
-      [`${DELIVERIES}:test`]: createTestAction({ route, base, openSecrets: openVerification }) as any,
+      [`${DELIVERIES}:sample`]: createSampleAction() as any,
+      [`${DELIVERIES}:test`]: createTestAction({
+        route,
+        base,
+        openSecrets: openVerification,
+        logged: () => this.recorder.idle(),
+      }) as any,
     });
     this.app.acl.registerSnippet({ name: `pm.${this.name}.deliveries`, actions: [`${DELIVERIES}:*`] });
 

@@ -14,6 +14,8 @@ export interface TestRequestDeps {
   /** e.g. `/api/webhooks/` */
   base: string;
   openSecrets: (verification: VerificationConfig) => VerificationConfig;
+  /** Resolves once the delivery log has written what it holds: the answer names a readable row. */
+  logged: () => Promise<void>;
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -102,6 +104,7 @@ export function createTestAction(deps: TestRequestDeps) {
     await deps.route(inner, async () => {
       inner.status = 404;
     });
+    await deps.logged();
     const answerHeaders: Record<string, string> = {};
     for (const [name, value] of Object.entries(inner.response.headers)) {
       if (value !== undefined) answerHeaders[name] = Array.isArray(value) ? value.join(', ') : String(value);
