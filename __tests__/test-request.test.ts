@@ -82,6 +82,7 @@ describe('webhookDeliveries:test and replay against a version', () => {
     expect(row).toMatchObject({ test: true, status: 200, workflowId: draft.id, errorCode: null });
     expect(row.headers['x-hub-signature-256']).toBe('[redacted]');
     expect(row.headers['x-github-event']).toBe('push');
+    expect(row.answer).toMatchObject({ status: 200, body: 'opened' });
     const execution = await t.app.db.getRepository('executions').findOne({ filterByTk: row.executionId });
     expect(execution.get('workflowId')).toBe(draft.id);
     // The live version was not touched, and a real request still needs its own secret.
@@ -104,6 +105,9 @@ describe('webhookDeliveries:test and replay against a version', () => {
     expect(JSON.parse(res.body.data.body).error.code).toBe('SCHEMA_VALIDATION_FAILED');
     const [row] = await waitForDeliveries(t.app, { id: res.body.data.deliveryId });
     expect(row).toMatchObject({ test: true, errorCode: 'SCHEMA_VALIDATION_FAILED' });
+    // The detail shows the answer that was sent, with the failed rules.
+    expect(row.answer.status).toBe(422);
+    expect(Array.isArray(row.answer.body.error.details)).toBe(true);
   });
 
   it('refuses an unknown version and a workflow of another type', async () => {

@@ -52,6 +52,8 @@ export const deliveriesCollection: CollectionOptions = {
     { type: 'boolean', name: 'test', defaultValue: false },
     // A repeated idempotency key: the first answer was sent again, nothing started.
     { type: 'boolean', name: 'repeated', defaultValue: false },
+    // The answer the caller got (status, headers, body; a long body cut), for the delivery detail.
+    { type: 'json', name: 'answer' },
   ],
 } as CollectionOptions;
 
@@ -83,6 +85,7 @@ export interface DeliveryRow {
   runResponse: { status: number; headers?: Record<string, string>; body?: unknown } | null;
   test?: boolean;
   repeated?: boolean;
+  answer?: { status: number; headers?: Record<string, string>; body?: unknown; bodyTruncated?: boolean } | null;
 }
 
 /** A fresh row: a new delivery id, now, and every other field empty, with `values` on top. */
@@ -111,6 +114,7 @@ export function newDeliveryRow(
     runResponse: null,
     test: false,
     repeated: false,
+    answer: null,
     ...values,
   };
 }

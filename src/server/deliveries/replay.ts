@@ -70,6 +70,7 @@ export function createReplayAction(
       runResponse: null,
       test: false,
       repeated: false,
+      answer: null,
     };
     const context = { ...(execution.get('context') as Record<string, unknown>), deliveryId: row.id };
     const answer = await dispatchDelivery(deps, { entry, context, row, force: !!versionId });

@@ -1,6 +1,7 @@
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import type { DeliveryRow } from '../deliveries/collection';
 import type { DeliveryRecorder } from '../deliveries/recorder';
+import { answerForLog } from '../deliveries/redact';
 import { WebhookError } from '../http/errors';
 import type { Idempotency } from '../http/idempotency';
 import type { IndexEntry } from '../key-index';
@@ -64,6 +65,7 @@ export async function dispatchDelivery(deps: DispatchDeps, delivery: Delivery): 
     delivery.row.status = answer.status;
     delivery.row.errorMessage = 'Repeated idempotency key: the first answer was sent again';
     delivery.row.repeated = true;
+    delivery.row.answer = answerForLog(answer);
     delivery.row.response = null;
     deps.recorder.record(delivery.row);
   }
@@ -89,6 +91,7 @@ async function dispatchOnce(
     );
     row.status = answer.status;
     row.response = row.idempotencyKey ? answer : null;
+    row.answer = answerForLog(answer);
     row.durationMs = Date.now() - started;
     const result = await deps.inbox.accept({ workflow, context, eventKey, delivery: row });
     if (result === 'duplicate') {
@@ -98,6 +101,7 @@ async function dispatchOnce(
       if (!stored) throw new WebhookError('UNAVAILABLE', 'This delivery is already being stored; retry later');
       row.status = stored.status;
       row.response = null;
+      row.answer = answerForLog(stored);
       deps.recorder.record(row);
       return stored;
     }
@@ -172,6 +176,7 @@ async function dispatchOnce(
     durationMs: Date.now() - started,
     executionId: row.executionId,
     response: row.idempotencyKey && isFinal(answer) ? answer : null,
+    answer: answerForLog(answer),
   });
   if (!written) {
     written = true;

@@ -3,7 +3,7 @@ import { STATUS_SEGMENT } from '../../common/constants';
 import { matchesFilter } from '../../common/filter';
 import { type DeliveryRow, newDeliveryRow } from '../deliveries/collection';
 import type { DeliveryRecorder } from '../deliveries/recorder';
-import { bodyForLog, REDACTED, redactHeaders } from '../deliveries/redact';
+import { answerForLog, bodyForLog, REDACTED, redactHeaders } from '../deliveries/redact';
 import { type DeliveryStatus, newStatusToken } from '../deliveries/status';
 import { type DispatchDeps, dispatchDelivery, errorAnswer } from '../dispatch/dispatch';
 import type { HttpAnswer } from '../dispatch/sync';
@@ -123,6 +123,7 @@ export function createWebhookRoute(deps: RouteDeps) {
       row.errorCode = known.code;
       row.errorMessage = known.message;
       row.status = answer.status;
+      row.answer = answerForLog(answer);
       row.durationMs = Date.now() - row.createdAt.getTime();
       deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
       const penalty = deps.authFailures.penalty(known.code, row.ip);
@@ -241,6 +242,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
 function filtered(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): HttpAnswer {
   const answer: HttpAnswer = { status: 200, body: { deliveryId: row.id, filtered: true } };
   row.status = 200;
+  row.answer = answer;
   row.errorCode = 'FILTERED';
   row.errorMessage = "The request did not pass the trigger's filter; no execution was started";
   row.durationMs = Date.now() - row.createdAt.getTime();
