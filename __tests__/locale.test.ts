@@ -12,7 +12,10 @@ const root = path.resolve(__dirname, '..');
  */
 const UNTRANSLATED = new Set(['Webhook', 'URL', 'IP', 'CORS', 'JSON', 'HMAC', 'HTTP', 'ms', 'OK']);
 /** Words a language uses as they are in English (loanwords), by language. */
-const SAME_IN: Record<string, string[]> = { 'id-ID': ['Status', 'Body', 'Endpoint', 'per'] };
+const SAME_IN: Record<string, string[]> = {
+  'id-ID': ['Status', 'Body', 'Endpoint', 'per'],
+  'fr-FR': ['Test', 'Tests', 'Version'],
+};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

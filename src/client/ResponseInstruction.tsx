@@ -35,14 +35,14 @@ export default class WebhookResponseInstruction extends Instruction {
       },
     },
     headers: {
-      title: tval('Headers'),
+      title: tval('Response headers'),
       description: tval('Header names and values; values may use variables.'),
       'x-decorator': 'FormItem',
       'x-component': 'KeyValueEditor',
       'x-component-props': { variables: true },
     },
     body: {
-      title: tval('Body'),
+      title: tval('Response body'),
       description: tval(
         'JSON sent as the body (application/json unless a Content-Type header says otherwise); may use variables.',
       ),

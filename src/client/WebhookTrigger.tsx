@@ -8,6 +8,7 @@ import { ModeNotice, ModeSection, Section, VerificationHelp } from './components
 import { TagList } from './components/TagList';
 import { WebhookKey, WebhookUrl } from './components/WebhookKey';
 import { msg, NAMESPACE, tval, useT } from './locale';
+import { mergeOptions, type Sample, sampleOptions } from './sample';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TIMEOUT_MS,
@@ -417,20 +418,34 @@ export default class WebhookTrigger extends Trigger {
       headerNames.push(config.idempotencyHeader.toLowerCase());
     }
     const schemaVars = schemaToVariables(config?.bodySchema);
+    // A captured request (config.sample) offers its real fields, with example values.
+    const sample = (config?.sample ?? null) as Sample | null;
+    const sampleData = sampleOptions(sample?.data);
+    const schemaOpts = schemaVars
+      ? schemaVars.map((v) => ({ key: v.value, label: v.label, children: v.children as Opt[] }))
+      : null;
     const opts: Opt[] = [
       {
         key: 'data',
         label: t('Body'),
-        children: schemaVars
-          ? schemaVars.map((v) => ({ key: v.value, label: v.label, children: v.children as Opt[] }))
-          : null,
+        children: schemaOpts || sampleData ? mergeOptions(schemaOpts, sampleData) : null,
       },
-      { key: 'headers', label: t('Headers'), children: headerNames.map((h) => ({ key: h, label: h })) },
-      { key: 'query', label: t('Query parameters') },
+      {
+        key: 'headers',
+        label: t('Headers'),
+        children: mergeOptions(
+          sampleOptions(sample?.headers),
+          headerNames.map((h) => ({ key: h, label: h })),
+        ),
+      },
+      { key: 'query', label: t('Query parameters'), children: sampleOptions(sample?.query) },
       {
         key: 'params',
         label: t('Path parameters'),
-        children: pathParams(config?.path).map((p) => ({ key: p, label: p })),
+        children: mergeOptions(
+          pathParams(config?.path).map((p) => ({ key: p, label: p })),
+          sampleOptions(sample?.params),
+        ),
       },
       { key: 'method', label: t('Method') },
       { key: 'ip', label: t('Client IP') },
