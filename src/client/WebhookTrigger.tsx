@@ -324,6 +324,16 @@ export default class WebhookTrigger extends Trigger {
           'x-component': 'CorsInput',
           'x-validator': validator(fieldChecks.cors),
         },
+        filter: {
+          title: tval('Filter'),
+          description: tval(
+            'Optional condition over $context in NocoBase filter JSON, e.g. {"$and": [{"headers.x-github-event": {"$eq": "push"}}]}. A request that passes every check but not this starts nothing: it gets 200 {"deliveryId", "filtered": true} and is logged as FILTERED.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'JsonEditor',
+          'x-component-props': { schema: false, rows: 4 },
+          'x-validator': validator(fieldChecks.filter),
+        },
       },
     },
     answer: {
@@ -347,6 +357,22 @@ export default class WebhookTrigger extends Trigger {
               'x-component-props': { precision: 0, step: 1000, addonAfter: tval('ms') },
               default: DEFAULT_TIMEOUT_MS,
               'x-validator': validator(fieldChecks.timeoutMs),
+            },
+            onTimeout: {
+              type: 'string',
+              title: tval('When the timeout is reached'),
+              description: tval(
+                'Accept: the caller gets 202 {"deliveryId", "executionId", "statusUrl"} and the run goes on. GET statusUrl answers {"status", "response"} (queued, running, succeeded or failed, and the answer the run built). The token in the URL is the only key to it.',
+              ),
+              'x-decorator': 'FormItem',
+              'x-component': 'Select',
+              'x-component-props': { allowClear: false, 'data-testid': 'on-timeout' },
+              enum: [
+                { value: 'error', label: tval('Answer 504 (error)') },
+                { value: 'accept', label: tval('Answer 202 with a status URL, and go on') },
+              ],
+              default: 'error',
+              'x-validator': validator(fieldChecks.onTimeout),
             },
           },
         },
