@@ -21,6 +21,7 @@ import type { Counter } from './http/rate-limit';
 import { createWebhookRoute } from './http/route';
 import { KeyIndex } from './key-index';
 import { KeyReconciler } from './key-reconciler';
+import { loadLocales, translateValidationErrors } from './messages';
 import { mountFirst } from './mount';
 import { executionsRunnerField, RUNNERS, runnersCollection } from './recovery/collection';
 import { RunRecovery } from './recovery/recovery';
@@ -245,6 +246,9 @@ export class PluginWebhookTriggerServer extends Plugin {
       },
       { tag: 'webhookScrubSecrets', before: 'acl' },
     );
+    // Validation errors of webhook workflows in the admin's language.
+    loadLocales(this.app.i18n as any);
+    this.app.resourceManager.use(translateValidationErrors(), { tag: 'webhookMessages', before: 'acl' });
     // The delivery log is written by the plugin alone, for every role, root included.
     this.app.resourceManager.use(
       async (ctx: any, next: Next) => {
