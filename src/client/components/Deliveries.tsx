@@ -25,7 +25,7 @@ import dayjs from 'dayjs';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { METHODS } from '../../common/constants';
-import { useT } from '../locale';
+import { msg, useT } from '../locale';
 import { formatBytes } from '../utils';
 import { ListenForSample } from './ListenForSample';
 import { TestRequest } from './TestRequest';
@@ -71,6 +71,29 @@ export interface VersionRef {
 
 export const statusColor = (s?: number) =>
   !s ? 'default' : s < 300 ? 'success' : s < 400 ? 'processing' : s < 500 ? 'warning' : 'error';
+
+/** What each error code means, in the admin's language (the caller got the English message). */
+const CODE_TEXT: Record<string, string> = {
+  INVALID_BODY: msg('The body could not be read for its content type.'),
+  UNAUTHORIZED: msg('The credentials (Basic or token) are missing or wrong.'),
+  SIGNATURE_INVALID: msg('The signature is missing or does not match the body: another secret, or a changed body.'),
+  TIMESTAMP_OUT_OF_TOLERANCE: msg(
+    "The signed time is too old or too far ahead: a replayed request, or the sender's clock.",
+  ),
+  IP_FORBIDDEN: msg('The client IP is not in the allow-list.'),
+  NOT_FOUND: msg('No enabled webhook has this key or sub-path.'),
+  METHOD_NOT_ALLOWED: msg('This method is not allowed.'),
+  PAYLOAD_TOO_LARGE: msg('The body is larger than the limit.'),
+  UNSUPPORTED_MEDIA_TYPE: msg('This content type or encoding is not supported.'),
+  SCHEMA_VALIDATION_FAILED: msg('The body does not match the JSON Schema:'),
+  RATE_LIMITED: msg('Over the rate limit.'),
+  WORKFLOW_FAILED: msg('The execution failed.'),
+  TIMEOUT: msg('The run took longer than the timeout; it went on.'),
+  FILTERED: msg("The request did not pass the trigger's filter; nothing was started."),
+  UNAVAILABLE: msg('The server could not process it then; the caller was asked to retry.'),
+  REQUEST_TIMEOUT: msg('The body did not arrive in time.'),
+  CUT_OFF: msg('The process stopped before it answered.'),
+};
 
 /** Codes that are not a failure of the request: shown as information. */
 const NOT_ERRORS = new Set(['FILTERED']);
@@ -312,10 +335,10 @@ export function DeliveryDetail(props: {
           type={info ? 'info' : 'error'}
           showIcon
           data-testid="delivery-error"
-          message={t('Error message')}
+          message={d.errorCode && CODE_TEXT[d.errorCode] ? t(CODE_TEXT[d.errorCode]) : t('Error message')}
           description={
             <>
-              <div>{d.errorMessage}</div>
+              {d.errorCode && CODE_TEXT[d.errorCode] ? null : <div>{d.errorMessage}</div>}
               {rules ? (
                 <ul style={{ margin: 0, paddingInlineStart: 18 }} data-testid="delivery-rules">
                   {rules.map((rule, i) => (
@@ -357,7 +380,7 @@ export function DeliveryDetail(props: {
       </Typography.Title>
       <Typography.Paragraph type="secondary">{t('Secrets and signatures are redacted.')}</Typography.Paragraph>
       <pre data-testid="delivery-headers" style={preStyle}>
-        {JSON.stringify(d.headers ?? {}, null, 2)}
+        {JSON.stringify(d.headers ?? {}, null, 2).replaceAll('"[redacted]"', `"${t('[redacted]')}"`)}
       </pre>
       <Typography.Title level={5} style={{ marginTop: 16 }}>
         {t('Request body')}{' '}
