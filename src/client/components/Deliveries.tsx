@@ -204,7 +204,7 @@ function ReplayButton(props: { delivery: Delivery; version?: VersionRef; onRepla
               'The workflow runs again with the data of this delivery: its side effects (records, messages, HTTP calls) happen again. The request is not verified again.',
             )}
           />
-          {version ? (
+          {version && !version.enabled ? (
             <Radio.Group
               style={{ marginTop: 12, display: 'flex', flexDirection: 'column', gap: 6 }}
               value={target}
