@@ -94,3 +94,13 @@ describe('locales', () => {
     });
   }
 });
+
+// French typography: a non-breaking space before : ; ? ! and inside « » (a plain space lets the
+// line break before the sign).
+describe('fr-FR typography', () => {
+  const fr: Record<string, string> = JSON.parse(readFileSync(path.join(root, 'src', 'locale', 'fr-FR.json'), 'utf8'));
+  it('has no plain space before : ; ? ! and inside « »', () => {
+    const bad = Object.values(fr).filter((v) => / [:;?!](\s|»|"|$)/.test(v) || /« | »/.test(v));
+    expect(bad).toEqual([]);
+  });
+});
