@@ -519,6 +519,12 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     await openTrigger();
     const url = (await topDrawer().getByTestId('webhook-url').locator('code').innerText()).trim();
     await formItem('Filter').getByTestId('json-editor').fill('{"$and": [{"headers.x-github-event": {"$eq": "push"}}]}');
+    // A wrong value far down the form: the submit scrolls to it and focuses it.
+    await formItem('Timeout').locator('input').fill('0');
+    await topDrawer().locator('.ant-drawer-body').evaluate((el) => el.scrollTo(0, 0));
+    await topDrawer().getByRole('button', { name: 'Submit' }).click();
+    await page.waitForFunction(() => !!document.activeElement?.closest('.ant-formily-item-error'));
+    await shot(page, 'modes-first-error-focused', topDrawer());
     await formItem('Timeout').locator('input').fill('1000');
     await selectOption(formItem('When the timeout is reached'), 'Answer 202 with a status URL');
     await scrollDrawerTo(formItem('When the timeout is reached'));

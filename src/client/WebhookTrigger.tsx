@@ -2,6 +2,7 @@ import { i18n } from '@nocobase/client';
 import { Trigger } from '@nocobase/plugin-workflow/client';
 import { CorsInput, RateLimitInput, StaticResponseInput } from './components/Compound';
 import { WebhookDeliveries } from './components/Deliveries';
+import { FirstErrorFocus } from './components/FirstErrorFocus';
 import { JsonEditor } from './components/JsonEditor';
 import { SecretInput } from './components/SecretInput';
 import { ModeNotice, ModeSection, Section, VerificationHelp } from './components/Sections';
@@ -68,6 +69,7 @@ export default class WebhookTrigger extends Trigger {
   );
 
   fieldset = {
+    focusErrors: { type: 'void', 'x-component': 'FirstErrorFocus' },
     mode: { type: 'void', 'x-component': 'ModeNotice' },
     endpoint: {
       type: 'void',
@@ -395,6 +397,7 @@ export default class WebhookTrigger extends Trigger {
   };
 
   components = {
+    FirstErrorFocus,
     WebhookKey,
     WebhookUrl,
     WebhookDeliveries,
