@@ -573,6 +573,9 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     // English texts of this plugin that zh-CN translates: none may remain in the rendered UI.
     const english = Object.keys(en).filter((k) => zh[k] !== en[k] && /[a-z]{3}/.test(en[k]) && en[k].includes(' '));
     const leftovers = (text: string) => english.filter((k) => text.includes(en[k]));
+    // The admin's language: zh-CN enabled in the system settings, chosen by the user.
+    await api('systemSettings:update?filterByTk=1', { body: { enabledLanguages: ['en-US', 'zh-CN'] } });
+    await api('users:updateLang', { body: { appLang: 'zh-CN' } });
     await page.evaluate(() => localStorage.setItem('NOCOBASE_LOCALE', 'zh-CN'));
     try {
       await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
@@ -593,6 +596,7 @@ describe('webhook trigger in the NocoBase admin UI', () => {
       await shot(page, 'zh-delivery-detail');
       await closeAllDrawers();
     } finally {
+      await api('users:updateLang', { body: { appLang: 'en-US' } });
       await page.evaluate(() => localStorage.setItem('NOCOBASE_LOCALE', 'en-US'));
     }
   }));
