@@ -24,7 +24,11 @@ describe('async webhooks', () => {
     });
     const res = await post('inbox').send({ item: 'book' });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ deliveryId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    // SPEC.md, "Answers: more modes": every 202 carries a statusUrl.
+    expect(res.body).toEqual({
+      deliveryId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      statusUrl: expect.stringMatching(/\/api\/webhooks\/~status\/[A-Za-z0-9_-]{24}$/),
+    });
     // Stored before the answer: the row exists the moment the 202 is read.
     const stored = await t.app.db.getRepository('executions').findOne({ filter: { eventKey: res.body.deliveryId } });
     expect(stored).toBeTruthy();
