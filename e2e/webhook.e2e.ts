@@ -511,6 +511,20 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     assert.equal(rows[0].status, 201);
     for (let i = 0; i < 40 && !calls.includes('/after'); i++) await page.waitForTimeout(250);
     assert.ok(calls.includes('/after'), 'the node after the answer ran');
+    await modal.getByRole('button', { name: 'Close' }).click();
+
+    // Replay a real delivery of the live version through this draft (the choice is offered here).
+    await topDrawer().getByTestId('open-deliveries').click();
+    const list = page.getByTestId('deliveries-drawer').last();
+    await list.getByText('Accepted', { exact: true }).click();
+    await list.locator('.ant-table-row', { hasNotText: 'Test' }).filter({ hasText: '201' }).first().click();
+    const detail = page.getByTestId('delivery-detail').last();
+    await detail.getByTestId('replay-delivery').click();
+    await page.getByTestId('replay-against-version').click();
+    await shot(page, 'replay-against-draft');
+    await page.getByTestId('confirm-replay').click();
+    await page.getByTestId('replay-of-link').last().waitFor();
+    assert.match(await page.getByTestId('delivery-detail').last().innerText(), new RegExp(`#${draft.id}`));
     await closeAllDrawers();
   }));
 
@@ -594,6 +608,16 @@ describe('webhook trigger in the NocoBase admin UI', () => {
       await detail.getByTestId('delivery-body').waitFor();
       assert.deepEqual(leftovers(await detail.innerText()), []);
       await shot(page, 'zh-delivery-detail');
+      await closeAllDrawers();
+      // The response node: 响应头 / 响应体 (what the node sends back, not the request's).
+      await page.locator('.ant-tag', { hasText: /Webhook/ }).nth(1).click();
+      const node = topDrawer();
+      await node.getByText('响应体').first().waitFor();
+      const text = await node.innerText();
+      assert.match(text, /响应头/);
+      assert.doesNotMatch(text, /请求头|请求体/);
+      assert.deepEqual(leftovers(text), []);
+      await shot(page, 'zh-response-node', node);
       await closeAllDrawers();
     } finally {
       await api('users:updateLang', { body: { appLang: 'en-US' } });
