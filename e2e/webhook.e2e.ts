@@ -511,7 +511,7 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     assert.equal(rows[0].status, 201);
     for (let i = 0; i < 40 && !calls.includes('/after'); i++) await page.waitForTimeout(250);
     assert.ok(calls.includes('/after'), 'the node after the answer ran');
-    await modal.getByRole('button', { name: 'Close' }).click();
+    await modal.locator('.ant-modal-footer button', { hasText: 'Close' }).click();
 
     // Replay a real delivery of the live version through this draft (the choice is offered here).
     await topDrawer().getByTestId('open-deliveries').click();
@@ -610,6 +610,7 @@ describe('webhook trigger in the NocoBase admin UI', () => {
       await shot(page, 'zh-delivery-detail');
       await closeAllDrawers();
       // The response node: 响应头 / 响应体 (what the node sends back, not the request's).
+      await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
       await page.locator('.ant-tag', { hasText: /Webhook/ }).nth(1).click();
       const node = topDrawer();
       await node.getByText('响应体').first().waitFor();
