@@ -614,7 +614,8 @@ describe('webhook trigger in the NocoBase admin UI', () => {
       await page.locator('.ant-tag', { hasText: /Webhook/ }).nth(1).click();
       const node = topDrawer();
       await node.getByText('响应体').first().waitFor();
-      const text = await node.innerText();
+      // The body of the drawer: its title is the node's own title (data, typed in English).
+      const text = await node.locator('.ant-drawer-body').innerText();
       assert.match(text, /响应头/);
       assert.doesNotMatch(text, /请求头|请求体/);
       assert.deepEqual(leftovers(text), []);
