@@ -12,7 +12,10 @@ const root = path.resolve(__dirname, '..');
  */
 const UNTRANSLATED = new Set(['Webhook', 'URL', 'IP', 'CORS', 'JSON', 'HMAC', 'HTTP', 'ms', 'OK']);
 /** Words a language uses as they are in English (loanwords), by language. */
-const SAME_IN: Record<string, string[]> = { 'id-ID': ['Status', 'Body', 'Endpoint', 'per'] };
+const SAME_IN: Record<string, string[]> = {
+  'id-ID': ['Status', 'Body', 'Endpoint', 'per'],
+  'fr-FR': ['Test', 'Tests', 'Version'],
+};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -90,4 +93,14 @@ describe('locales', () => {
       }
     });
   }
+});
+
+// French typography: a non-breaking space before : ; ? ! and inside « » (a plain space lets the
+// line break before the sign).
+describe('fr-FR typography', () => {
+  const fr: Record<string, string> = JSON.parse(readFileSync(path.join(root, 'src', 'locale', 'fr-FR.json'), 'utf8'));
+  it('has no plain space before : ; ? ! and inside « »', () => {
+    const bad = Object.values(fr).filter((v) => / [:;?!](\s|»|"|$)/.test(v) || /« | »/.test(v));
+    expect(bad).toEqual([]);
+  });
 });

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launch, SCREENSHOTS, shot } from './browser';
@@ -18,6 +20,35 @@ const RUN = Date.now().toString(36);
 
 let browser: Browser;
 let page: Page;
+/** The sync GitHub workflow of the first test (its first version) and its URL. */
+let syncId = '';
+let syncUrl = '';
+let token = '';
+
+/** The NocoBase API as the root user (for what the UI needs no clicks for: nodes added by API). */
+async function api(path: string, init: { method?: string; body?: unknown } = {}) {
+  if (!token) {
+    const res = await fetch(`${BASE}/api/auth:signIn`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Authenticator': 'basic' },
+      body: JSON.stringify({ account: EMAIL, password: PASSWORD }),
+    });
+    token = (await res.json()).data.token;
+  }
+  const res = await fetch(`${BASE}/api/${path}`, {
+    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'X-Authenticator': 'basic' },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  const json: any = await res.json().catch(() => null);
+  assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json?.data;
+}
+
+/** A local HTTP server the workflows' Request nodes call: slow answers, and a log of the calls. */
+const calls: string[] = [];
+let sideServer: Server;
+let sideUrl = '';
 
 const github = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
@@ -198,17 +229,32 @@ async function checkDeliveries(prefix: string, acceptedStatus: number) {
   await forgedDetail.locator('.ant-drawer-close').click();
   await forgedDetail.waitFor({ state: 'hidden' });
 
-  // The execution of the accepted delivery, opened from the list.
-  const link = accepted.locator('a', { hasText: '#' });
+  // The execution of the accepted delivery, opened from its detail inside the app (no reload).
+  await page.evaluate(() => {
+    (window as any).__e2eNoReload = true;
+  });
+  await accepted.click();
+  const again = page.getByTestId('delivery-detail').last();
+  const link = again.getByTestId('delivery-execution-link');
   await link.waitFor();
-  const href = await link.getAttribute('href');
-  assert.match(href ?? '', /\/admin\/settings\/workflow\/executions\/\d+$/);
-  await page.goto(`${BASE}${href}`);
+  assert.match((await link.getAttribute('href')) ?? '', /\/admin\/settings\/workflow\/executions\/\d+$/);
+  await link.click();
   await page.waitForURL(/\/executions\/\d+/);
   // The execution canvas: the trigger and the run's status.
   await page.locator('.ant-tag', { hasText: /^Webhook$/ }).first().waitFor({ timeout: 30_000 });
+  assert.equal(await page.evaluate(() => (window as any).__e2eNoReload), true, 'router navigation, not a reload');
+  await closeAllDrawers();
   await page.waitForTimeout(500);
   await shot(page, `${prefix}-execution`);
+}
+
+/** Closes every open drawer and modal (Escape on each). */
+async function closeAllDrawers() {
+  for (let i = 0; i < 6; i++) {
+    if ((await page.locator('.ant-drawer-content-wrapper:visible, .ant-modal-wrap:visible').count()) === 0) return;
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(300);
+  }
 }
 
 /** Runs a test body; on failure, the page at that moment is saved as a screenshot too. */
@@ -224,6 +270,16 @@ const withFailureShot = (name: string, body: () => Promise<void>) => async () =>
 describe('webhook trigger in the NocoBase admin UI', () => {
   before(async () => {
     rmSync(SCREENSHOTS, { recursive: true, force: true });
+    sideServer = createServer((req, res) => {
+      calls.push(req.url ?? '');
+      const wait = req.url?.startsWith('/slow') ? 2500 : 0;
+      setTimeout(() => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ ok: true, url: req.url }));
+      }, wait);
+    });
+    await new Promise<void>((resolve) => sideServer.listen(0, '127.0.0.1', resolve));
+    sideUrl = `http://127.0.0.1:${(sideServer.address() as any).port}`;
     browser = await launch();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.setDefaultTimeout(30_000);
@@ -231,14 +287,16 @@ describe('webhook trigger in the NocoBase admin UI', () => {
   });
 
   after(async () => {
+    sideServer?.close();
     await browser?.close();
   });
 
   it('sync: GitHub-verified webhook answered by a Webhook response node', withFailureShot('sync', async () => {
-    await createWorkflow(`GitHub sync ${RUN}`, true);
+    syncId = await createWorkflow(`GitHub sync ${RUN}`, true);
     await shot(page, 'sync-canvas');
     await openTrigger();
     const url = await configureGithubTrigger('sync');
+    syncUrl = url;
 
     // The Webhook response node: offered in a sync webhook workflow.
     await page.getByRole('button', { name: 'add-button' }).first().click();
@@ -253,20 +311,20 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     await drawer.getByText('Status', { exact: true }).waitFor();
     const status = formItem('Status');
     await status.locator('input').first().fill('201');
-    await formItem('Headers').getByRole('button', { name: 'Add header' }).click();
-    await formItem('Headers').locator('input').first().fill('X-Handled-By');
+    await formItem('Response headers').getByRole('button', { name: 'Add header' }).click();
+    await formItem('Response headers').locator('input').first().fill('X-Handled-By');
     // fill() sets the whole value at once: keys typed with no delay can land before the editor's
     // caret is restored after its first re-render (seen once in CI as 'cobaseno').
-    const headerValue = formItem('Headers').locator('[contenteditable], textarea').first();
+    const headerValue = formItem('Response headers').locator('[contenteditable], textarea').first();
     await headerValue.fill('nocobase');
     const typed = await headerValue.evaluate((el) => ('value' in el ? String(el.value) : el.textContent) ?? '');
     assert.equal(typed.trim(), 'nocobase');
-    const body = formItem('Body').locator('textarea, [contenteditable]').first();
+    const body = formItem('Response body').locator('textarea, [contenteditable]').first();
     await body.click();
     await body.fill('{"ok": true, "action": "{{$context.data.action}}", "method": "{{$context.method}}"}');
     await shot(page, 'sync-response-node', drawer);
     // The variable picker offers $context of the webhook, with the body schema's properties.
-    await formItem('Body').getByRole('button', { name: 'variable-button' }).click();
+    await formItem('Response body').getByRole('button', { name: 'variable-button' }).click();
     await page.locator('.ant-cascader-menu-item', { hasText: 'Trigger variables' }).first().click();
     const menus = page.locator('.ant-cascader-menu');
     for (const label of ['Body', 'Headers', 'Query parameters', 'Path parameters', 'Method', 'Client IP']) {
@@ -320,5 +378,252 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     assert.equal(forged.json?.error?.code, 'SIGNATURE_INVALID');
 
     await checkDeliveries('async', 202);
+  }));
+
+  it('operator: the delivery log from the list, an execution and the canvas; replay', withFailureShot('operator', async () => {
+    assert.ok(syncId, 'the sync test ran first');
+    // The workflow list: a row action on the webhook workflow (its version has executed).
+    await page.goto(`${BASE}/admin/settings/workflow`);
+    const rowAction = page.getByTestId(`deliveries-row-${syncId}`);
+    await rowAction.waitFor();
+    await shot(page, 'list-row-action');
+    await rowAction.click();
+    const drawer = page.getByTestId('deliveries-drawer').last();
+    await drawer.locator('.ant-table-row').first().waitFor();
+    await shot(page, 'list-deliveries');
+    await drawer.getByText('Rejected', { exact: true }).click();
+    await drawer.locator('.ant-table-row', { hasText: 'SIGNATURE_INVALID' }).first().waitFor();
+    await page.waitForTimeout(500);
+    assert.equal(await drawer.locator('.ant-table-row').filter({ hasNotText: 'SIGNATURE_INVALID' }).count(), 0);
+    await shot(page, 'list-deliveries-rejected');
+    await closeAllDrawers();
+
+    // An execution: the delivery that started it.
+    const executions = await api(
+      `executions:list?filter=${encodeURIComponent(JSON.stringify({ workflowId: Number(syncId) }))}&sort=-id`,
+    );
+    const executionId = executions[0].id;
+    await page.goto(`${BASE}/admin/settings/workflow/executions/${executionId}`);
+    await page.getByTestId('deliveries-execution').click();
+    const detail = page.getByTestId('delivery-detail').last();
+    await detail.getByTestId('delivery-answer').waitFor();
+    assert.match(await detail.innerText(), new RegExp(`#${executionId}`));
+    await shot(page, 'execution-delivery');
+    await closeAllDrawers();
+
+    // The canvas header of the executed (read-only) version: replay, after a confirmation.
+    await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
+    await page.getByTestId('deliveries-canvas').click();
+    const table = page.getByTestId('deliveries-drawer').last().getByTestId('deliveries-table');
+    await table.locator('.ant-table-row', { hasText: '201' }).first().click();
+    const d = page.getByTestId('delivery-detail').last();
+    await d.getByTestId('delivery-answer').waitFor();
+    await shot(page, 'delivery-detail-response');
+    await d.getByTestId('replay-delivery').click();
+    await page.locator('.ant-modal-content:visible', { hasText: /side effects/ }).waitFor();
+    await shot(page, 'replay-confirm');
+    await page.getByTestId('confirm-replay').click();
+    // The replay's own detail opens: a replay of the original.
+    await page.getByTestId('replay-of-link').last().waitFor();
+    await shot(page, 'replayed');
+    await closeAllDrawers();
+  }));
+
+  it('draft version: capture a sample, pick its field, continue, a signed test request', withFailureShot('draft', async () => {
+    const live = await api(`workflows:get?filterByTk=${syncId}`);
+    const draft = await api(`workflows:revision?filterByTk=${syncId}&filter[key]=${live.key}`, { body: {} });
+    await page.goto(`${BASE}/admin/settings/workflow/workflows/${draft.id}`);
+    await page.getByText('End', { exact: true }).waitFor();
+    await openTrigger();
+
+    // Listen for a request: a real one arrives at the (live) URL and becomes the draft's sample.
+    await topDrawer().getByTestId('listen-for-sample').click();
+    await page.getByTestId('listening-timer').waitFor();
+    await page.waitForTimeout(1200);
+    await shot(page, 'listening');
+    const payload = JSON.stringify({ action: 'labeled', issue: { number: 7, title: 'Hello sample' } });
+    const real = await send(syncUrl, payload, github(SECRET, payload));
+    assert.equal(real.status, 201, real.text);
+    await page.getByTestId('listening-timer').waitFor({ state: 'hidden', timeout: 30_000 });
+    const stored = await api(`workflows:get?filterByTk=${draft.id}`);
+    assert.equal(stored.config.sample?.data?.issue?.title, 'Hello sample');
+    assert.equal(stored.config.sample?.headers?.['x-hub-signature-256'], '[redacted]');
+    await closeAllDrawers();
+
+    // The sample's fields in a node's variable picker, with their example values.
+    await page.reload();
+    const node = page.locator('.ant-tag', { hasText: /^Webhook response$/ }).first();
+    await node.waitFor();
+    await node.click();
+    const body = formItem('Response body').locator('textarea, [contenteditable]').first();
+    await body.fill('');
+    await formItem('Response body').getByRole('button', { name: 'variable-button' }).click();
+    await page.locator('.ant-cascader-menu-item', { hasText: 'Trigger variables' }).first().click();
+    const menus = page.locator('.ant-cascader-menu');
+    await menus.nth(1).locator('.ant-cascader-menu-item', { hasText: /^Body$/ }).click();
+    await menus.nth(2).locator('.ant-cascader-menu-item', { hasText: /^issue$/ }).click();
+    const title = menus.nth(3).locator('.ant-cascader-menu-item', { hasText: 'Hello sample' });
+    await title.waitFor();
+    await shot(page, 'sample-variables');
+    await title.click();
+    const picked = (await body.evaluate((el) => ('value' in el ? String(el.value) : el.textContent) ?? '')).trim();
+    assert.equal(picked, '{{$context.data.issue.title}}');
+    // The body is JSON: the picked variable goes inside a string.
+    await body.fill(`{"title": "${picked}"}`);
+    // Answer at once, and go on with the next node.
+    await formItem('After answering').locator('input[type=checkbox]').check();
+    await shot(page, 'response-continue', topDrawer());
+    await submitDrawer();
+
+    // A node after the answer (added through the API): it calls the local server.
+    const full = await api(`workflows:get?filterByTk=${draft.id}&appends[]=nodes`);
+    const response = full.nodes.find((n: any) => n.type === 'webhook-response');
+    await api(`workflows/${draft.id}/nodes:create`, {
+      body: {
+        type: 'request',
+        title: 'After the answer',
+        upstreamId: response.id,
+        branchIndex: null,
+        config: { url: `${sideUrl}/after`, method: 'POST', timeout: 5000, contentType: 'application/json', data: {} },
+      },
+    });
+    await page.reload();
+    await page.locator('.ant-tag', { hasText: /^Webhook response$/ }).first().waitFor();
+    await page.getByText('After the answer').first().waitFor();
+    await shot(page, 'continue-canvas');
+
+    // A test request to the disabled draft, signed by the server, with the captured sample as body.
+    await openTrigger();
+    await topDrawer().getByTestId('open-test-request').click();
+    const modal = page.locator('.ant-modal-content:visible', { hasText: 'Send a test request' });
+    await modal.getByText('Captured sample', { exact: true }).click();
+    assert.match(await modal.getByTestId('test-request-body').inputValue(), /Hello sample/);
+    await modal.getByTestId('send-test-request').click();
+    const answer = modal.getByTestId('test-answer');
+    await answer.waitFor();
+    assert.match(await answer.innerText(), /201/);
+    assert.match(await answer.innerText(), /"title": "Hello sample"/);
+    await shot(page, 'test-request-answer');
+    const rows = await api(
+      `webhookDeliveries:list?filter=${encodeURIComponent(JSON.stringify({ workflowId: Number(draft.id), test: true }))}`,
+    );
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].status, 201);
+    for (let i = 0; i < 40 && !calls.includes('/after'); i++) await page.waitForTimeout(250);
+    assert.ok(calls.includes('/after'), 'the node after the answer ran');
+    await modal.locator('.ant-modal-footer button', { hasText: 'Close' }).click();
+
+    // Replay a real delivery of the live version through this draft (the choice is offered here).
+    await topDrawer().getByTestId('open-deliveries').click();
+    const list = page.getByTestId('deliveries-drawer').last();
+    await list.getByText('Accepted', { exact: true }).click();
+    await list.locator('.ant-table-row', { hasNotText: 'Test' }).filter({ hasText: '201' }).first().click();
+    const detail = page.getByTestId('delivery-detail').last();
+    await detail.getByTestId('replay-delivery').click();
+    await page.getByTestId('replay-against-version').click();
+    await shot(page, 'replay-against-draft');
+    await page.getByTestId('confirm-replay').click();
+    await page.getByTestId('replay-of-link').last().waitFor();
+    assert.match(await page.getByTestId('delivery-detail').last().innerText(), new RegExp(`#${draft.id}`));
+    await closeAllDrawers();
+  }));
+
+  it('answer modes: onTimeout accept with its status URL, and a filtered GitHub event', withFailureShot('modes', async () => {
+    const id = await createWorkflow(`Slow ${RUN}`, true);
+    await openTrigger();
+    const url = (await topDrawer().getByTestId('webhook-url').locator('code').innerText()).trim();
+    await formItem('Filter').getByTestId('json-editor').fill('{"$and": [{"headers.x-github-event": {"$eq": "push"}}]}');
+    // A wrong value far down the form: the submit scrolls to it and focuses it.
+    await formItem('Timeout').locator('input').fill('0');
+    await topDrawer().locator('.ant-drawer-body').evaluate((el) => el.scrollTo(0, 0));
+    await topDrawer().getByRole('button', { name: 'Submit' }).click();
+    await page.waitForFunction(() => !!document.activeElement?.closest('.ant-formily-item-error'));
+    await shot(page, 'modes-first-error-focused', topDrawer());
+    await formItem('Timeout').locator('input').fill('1000');
+    await selectOption(formItem('When the timeout is reached'), 'Answer 202 with a status URL');
+    await scrollDrawerTo(formItem('When the timeout is reached'));
+    await shot(page, 'modes-trigger', topDrawer());
+    await submitDrawer();
+    await api(`workflows/${id}/nodes:create`, {
+      body: { type: 'request', title: 'Slow call', upstreamId: null, branchIndex: null, config: { url: `${sideUrl}/slow`, method: 'GET', timeout: 10000 } },
+    });
+    await page.reload();
+    await page.getByText('Slow call').first().waitFor();
+    await enableWorkflow('modes');
+
+    const post = (event: string) =>
+      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': event }, body: '{"ref":"main"}' });
+    const accepted = await post('push');
+    const receipt: any = await accepted.json();
+    assert.equal(accepted.status, 202, JSON.stringify(receipt));
+    assert.match(receipt.statusUrl, /\/api\/webhooks\/~status\/[A-Za-z0-9_-]{24}$/);
+    let status: any = null;
+    for (let i = 0; i < 40; i++) {
+      status = await (await fetch(receipt.statusUrl)).json();
+      if (status.status === 'succeeded') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(status.status, 'succeeded', JSON.stringify(status));
+    const filtered = await post('issues');
+    assert.equal(filtered.status, 200);
+    assert.equal(((await filtered.json()) as any).filtered, true);
+
+    await openTrigger();
+    await topDrawer().getByTestId('open-deliveries').click();
+    const drawer = page.getByTestId('deliveries-drawer').last();
+    await selectOption(drawer.locator('.ant-select', { hasText: 'Error code' }), 'FILTERED');
+    await drawer.locator('.ant-table-row', { hasText: 'FILTERED' }).first().waitFor();
+    await drawer.locator('.ant-table-row', { hasText: 'FILTERED' }).first().click();
+    await page.getByTestId('delivery-detail').last().getByTestId('delivery-answer').waitFor();
+    await shot(page, 'modes-filtered-delivery');
+    await closeAllDrawers();
+  }));
+
+  it('zh-CN: the trigger form and the deliveries leave no English text', withFailureShot('zh', async () => {
+    const read = (lang: string) =>
+      JSON.parse(readFileSync(path.resolve(__dirname, '..', 'src', 'locale', `${lang}.json`), 'utf8')) as Record<string, string>;
+    const en = read('en-US');
+    const zh = read('zh-CN');
+    // English texts of this plugin that zh-CN translates: none may remain in the rendered UI.
+    const english = Object.keys(en).filter((k) => zh[k] !== en[k] && /[a-z]{3}/.test(en[k]) && en[k].includes(' '));
+    const leftovers = (text: string) => english.filter((k) => text.includes(en[k]));
+    // The admin's language: zh-CN enabled in the system settings, chosen by the user.
+    await api('systemSettings:update?filterByTk=1', { body: { enabledLanguages: ['en-US', 'zh-CN'] } });
+    await api('users:updateLang', { body: { appLang: 'zh-CN' } });
+    await page.evaluate(() => localStorage.setItem('NOCOBASE_LOCALE', 'zh-CN'));
+    try {
+      await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
+      await openTrigger();
+      const form = topDrawer();
+      await page.waitForTimeout(800);
+      assert.deepEqual(leftovers(await form.innerText()), []);
+      await shot(page, 'zh-trigger', form);
+      await form.getByTestId('open-deliveries').click();
+      const drawer = page.getByTestId('deliveries-drawer').last();
+      await drawer.locator('.ant-table-row').first().waitFor();
+      assert.deepEqual(leftovers(await drawer.innerText()), []);
+      await shot(page, 'zh-deliveries');
+      await drawer.locator('.ant-table-row').first().click();
+      const detail = page.getByTestId('delivery-detail').last();
+      await detail.getByTestId('delivery-body').waitFor();
+      assert.deepEqual(leftovers(await detail.innerText()), []);
+      await shot(page, 'zh-delivery-detail');
+      await closeAllDrawers();
+      // The response node: 响应头 / 响应体 (what the node sends back, not the request's).
+      await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
+      await page.locator('.ant-tag', { hasText: /Webhook/ }).nth(1).click();
+      const node = topDrawer();
+      await node.getByText('响应体').first().waitFor();
+      // The body of the drawer: its title is the node's own title (data, typed in English).
+      const text = await node.locator('.ant-drawer-body').innerText();
+      assert.match(text, /响应头/);
+      assert.doesNotMatch(text, /请求头|请求体/);
+      assert.deepEqual(leftovers(text), []);
+      await shot(page, 'zh-response-node', node);
+      await closeAllDrawers();
+    } finally {
+      await api('users:updateLang', { body: { appLang: 'en-US' } });
+      await page.evaluate(() => localStorage.setItem('NOCOBASE_LOCALE', 'en-US'));
+    }
   }));
 });

@@ -3,7 +3,7 @@
 // dist/server resolves them, and dist/externalVersion.js names the NocoBase modules it expects
 // from the app (read by the plugin manager's compatibility check).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,22 +18,47 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'ts
   stdio: 'inherit',
 });
 
-// Production dependencies, as npm resolved them (nested copies keep their place).
-const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' })
-  .split('\n')
-  .map((line) => line.trim())
-  .filter((line) => line && line !== root);
+// Runtime dependencies: package.json's dependencies and theirs (not dev, not peer: the app
+// provides NocoBase), found as Node finds them (nested copies keep their place). Walked by hand
+// rather than read from npm ls, which fails when node_modules is shared with another checkout.
+const nodeModules = path.join(root, 'node_modules');
+const bases = [nodeModules, realpathSync(nodeModules)];
+/** The folder of package `name` as `from` (a package folder) would require it. */
+function findPackage(name, from) {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (dir === path.dirname(dir) || dir === root) return null;
+  }
+}
+const seen = new Set();
+const queue = [root];
 let copied = 0;
-for (const dir of listed) {
-  const rel = path.relative(path.join(root, 'node_modules'), dir);
-  if (rel.startsWith('..') || !existsSync(dir)) continue;
-  cpSync(dir, path.join(root, 'dist', 'node_modules', rel), {
-    recursive: true,
-    dereference: true,
-    // nested node_modules are listed (and copied) on their own
-    filter: (src) => src === dir || !path.relative(dir, src).split(path.sep).includes('node_modules'),
-  });
-  copied++;
+while (queue.length) {
+  const from = queue.shift();
+  const manifest = JSON.parse(readFileSync(path.join(from, 'package.json'), 'utf8'));
+  const names = Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies });
+  for (const name of names) {
+    const dir = findPackage(name, from);
+    if (!dir) {
+      if (!manifest.optionalDependencies?.[name])
+        throw new Error(`${name} (needed by ${manifest.name}) is not installed`);
+      continue;
+    }
+    const real = realpathSync(dir);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    queue.push(dir);
+    const rel = bases.map((base) => path.relative(base, dir)).find((r) => !r.startsWith('..'));
+    if (rel === undefined) throw new Error(`${dir} is outside node_modules`);
+    cpSync(dir, path.join(root, 'dist', 'node_modules', rel), {
+      recursive: true,
+      dereference: true,
+      // nested node_modules are found (and copied) on their own
+      filter: (src) => src === dir || !path.relative(dir, src).split(path.sep).includes('node_modules'),
+    });
+    copied++;
+  }
 }
 
 // Versions of the app-provided modules this plugin was built against.

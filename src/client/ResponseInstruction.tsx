@@ -16,7 +16,8 @@ export default class WebhookResponseInstruction extends Instruction {
     'Answers the caller of a sync webhook with this status, headers and body, and ends the run. Each may use variables.',
   );
   icon = <SendOutlined />;
-  end = true;
+  /** The run ends here, unless the node answers and goes on (`continue`). */
+  end = (node: { config?: { continue?: boolean } }) => !node?.config?.continue;
   fieldset = {
     status: {
       type: 'number',
@@ -35,20 +36,32 @@ export default class WebhookResponseInstruction extends Instruction {
       },
     },
     headers: {
-      title: tval('Headers'),
+      title: tval('Response headers'),
       description: tval('Header names and values; values may use variables.'),
       'x-decorator': 'FormItem',
       'x-component': 'KeyValueEditor',
       'x-component-props': { variables: true },
     },
     body: {
-      title: tval('Body'),
+      title: tval('Response body'),
       description: tval(
         'JSON sent as the body (application/json unless a Content-Type header says otherwise); may use variables.',
       ),
       'x-decorator': 'FormItem',
       'x-component': 'WorkflowVariableJSON',
       'x-component-props': { changeOnSelect: true, autoSize: { minRows: 8 }, placeholder: '{ "ok": true }' },
+    },
+    continue: {
+      type: 'boolean',
+      title: tval('After answering'),
+      description: tval(
+        'Answer the caller at once and run the next nodes afterwards; their result does not change the answer.',
+      ),
+      'x-decorator': 'FormItem',
+      'x-component': 'Checkbox',
+      'x-content': tval('Go on with the next nodes'),
+      'x-component-props': { 'data-testid': 'response-continue' },
+      default: false,
     },
   };
   components = {

@@ -2,12 +2,14 @@ import { i18n } from '@nocobase/client';
 import { Trigger } from '@nocobase/plugin-workflow/client';
 import { CorsInput, RateLimitInput, StaticResponseInput } from './components/Compound';
 import { WebhookDeliveries } from './components/Deliveries';
+import { FirstErrorFocus } from './components/FirstErrorFocus';
 import { JsonEditor } from './components/JsonEditor';
 import { SecretInput } from './components/SecretInput';
 import { ModeNotice, ModeSection, Section, VerificationHelp } from './components/Sections';
 import { TagList } from './components/TagList';
 import { WebhookKey, WebhookUrl } from './components/WebhookKey';
 import { msg, NAMESPACE, tval, useT } from './locale';
+import { mergeOptions, type Sample, sampleOptions } from './sample';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TIMEOUT_MS,
@@ -104,6 +106,7 @@ export default class WebhookTrigger extends Trigger {
   );
 
   fieldset = {
+    focusErrors: { type: 'void', 'x-component': 'FirstErrorFocus' },
     mode: { type: 'void', 'x-component': 'ModeNotice' },
     endpoint: {
       type: 'void',
@@ -492,6 +495,16 @@ export default class WebhookTrigger extends Trigger {
           'x-component': 'CorsInput',
           'x-validator': validator(fieldChecks.cors),
         },
+        filter: {
+          title: tval('Filter'),
+          description: tval(
+            'Optional condition over $context in NocoBase filter JSON, e.g. {"$and": [{"headers.x-github-event": {"$eq": "push"}}]}. A request that passes every check but not this starts nothing: it gets 200 {"deliveryId", "filtered": true} and is logged as FILTERED.',
+          ),
+          'x-decorator': 'FormItem',
+          'x-component': 'JsonEditor',
+          'x-component-props': { schema: false, rows: 4 },
+          'x-validator': validator(fieldChecks.filter),
+        },
       },
     },
     answer: {
@@ -516,6 +529,22 @@ export default class WebhookTrigger extends Trigger {
               default: DEFAULT_TIMEOUT_MS,
               'x-validator': validator(fieldChecks.timeoutMs),
             },
+            onTimeout: {
+              type: 'string',
+              title: tval('When the timeout is reached'),
+              description: tval(
+                'Accept: the caller gets 202 {"deliveryId", "executionId", "statusUrl"} and the run goes on. GET statusUrl answers {"status", "response"} (queued, running, succeeded or failed, and the answer the run built). The token in the URL is the only key to it.',
+              ),
+              'x-decorator': 'FormItem',
+              'x-component': 'Select',
+              'x-component-props': { allowClear: false, 'data-testid': 'on-timeout' },
+              enum: [
+                { value: 'error', label: tval('Answer 504 (error)') },
+                { value: 'accept', label: tval('Answer 202 with a status URL, and go on') },
+              ],
+              default: 'error',
+              'x-validator': validator(fieldChecks.onTimeout),
+            },
           },
         },
         asyncOnly: {
@@ -537,6 +566,7 @@ export default class WebhookTrigger extends Trigger {
   };
 
   components = {
+    FirstErrorFocus,
     WebhookKey,
     WebhookUrl,
     WebhookDeliveries,
@@ -586,20 +616,34 @@ export default class WebhookTrigger extends Trigger {
       headerNames.push(config.idempotencyHeader.toLowerCase());
     }
     const schemaVars = schemaToVariables(config?.bodySchema);
+    // A captured request (config.sample) offers its real fields, with example values.
+    const sample = (config?.sample ?? null) as Sample | null;
+    const sampleData = sampleOptions(sample?.data);
+    const schemaOpts = schemaVars
+      ? schemaVars.map((v) => ({ key: v.value, label: v.label, children: v.children as Opt[] }))
+      : null;
     const opts: Opt[] = [
       {
         key: 'data',
         label: t('Body'),
-        children: schemaVars
-          ? schemaVars.map((v) => ({ key: v.value, label: v.label, children: v.children as Opt[] }))
-          : null,
+        children: schemaOpts || sampleData ? mergeOptions(schemaOpts, sampleData) : null,
       },
-      { key: 'headers', label: t('Headers'), children: headerNames.map((h) => ({ key: h, label: h })) },
-      { key: 'query', label: t('Query parameters') },
+      {
+        key: 'headers',
+        label: t('Headers'),
+        children: mergeOptions(
+          sampleOptions(sample?.headers),
+          headerNames.map((h) => ({ key: h, label: h })),
+        ),
+      },
+      { key: 'query', label: t('Query parameters'), children: sampleOptions(sample?.query) },
       {
         key: 'params',
         label: t('Path parameters'),
-        children: pathParams(config?.path).map((p) => ({ key: p, label: p })),
+        children: mergeOptions(
+          pathParams(config?.path).map((p) => ({ key: p, label: p })),
+          sampleOptions(sample?.params),
+        ),
       },
       { key: 'method', label: t('Method') },
       { key: 'ip', label: t('Client IP') },

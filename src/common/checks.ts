@@ -11,6 +11,8 @@ import { filterShapeProblem } from './filter';
 export interface Problem {
   text: string;
   values?: Record<string, string | number>;
+  /** Put in front of the message (untranslated): the field's name in the server's messages. */
+  prefix?: string;
 }
 
 /** A problem message (the locale test collects the texts of `msg(...)` calls). */
@@ -18,7 +20,10 @@ const msg = (text: string, values?: Record<string, string | number>): Problem =>
 
 /** The problem in English with its values filled in (the server's messages). */
 export function formatProblem(problem: Problem): string {
-  return problem.text.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => String(problem.values?.[name] ?? ''));
+  return (
+    (problem.prefix ? `${problem.prefix}: ` : '') +
+    problem.text.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => String(problem.values?.[name] ?? ''))
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { checkFields, formatProblem, isPositiveInteger as isPositiveInt } from '../common/checks';
+import { checkFields, formatProblem, isPositiveInteger as isPositiveInt, type Problem } from '../common/checks';
 import type { OnTimeout } from '../common/constants';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, type Method } from '../common/constants';
 import { type Filter, isEmptyFilter } from '../common/filter';
+import { MESSAGES } from '../common/messages';
 import type { CorsConfig } from './http/cors';
 import { compilePathPattern, type PathMatcher } from './http/path-pattern';
 import type { RateLimit } from './http/rate-limit';
@@ -63,42 +64,53 @@ export function generateKey(): string {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Checks a stored configuration. Returns a map of field to message, or null when valid.
- * Used by the engine's workflows:create/update actions, so messages reach the administrator.
+ * Checks a stored configuration. Returns a map of field to problem (an English text with its
+ * values, answered in the admin's language), or null when valid.
  */
-export function validateConfig(config: RawWebhookConfig): Record<string, string> | null {
-  const errors: Record<string, string> = {};
+export function configProblems(config: RawWebhookConfig): Record<string, Problem> | null {
+  const errors: Record<string, Problem> = {};
   // The checks the admin form runs too (src/common/checks.ts), with the field named in front.
   for (const [field, problem] of Object.entries(checkFields(config))) {
-    errors[field] = `${field}: ${formatProblem(problem)}`;
+    errors[field] = { ...problem, prefix: field };
   }
   if (config.path !== undefined && config.path !== null && config.path !== '') {
     if (typeof config.path !== 'string') {
-      errors.path = 'Webhook path must be a string such as "/orders/:id"';
+      errors.path = MESSAGES.pathNotString();
     } else {
       try {
         compilePathPattern(config.path);
       } catch (e) {
-        errors.path = `Webhook path is not a valid pattern: ${(e as Error).message}`;
+        errors.path = MESSAGES.pathInvalid((e as Error).message);
       }
     }
   }
   const verificationErrors = validateVerification(withoutMasks(config.verification));
   for (const [field, message] of Object.entries(verificationErrors ?? {})) {
-    errors[`verification.${field}`] = `Verification: ${message}`;
+    errors[`verification.${field}`] = MESSAGES.verification(message);
   }
   if (config.bodySchema !== undefined && config.bodySchema !== null) {
     if (!isObject(config.bodySchema)) {
-      errors.bodySchema = 'bodySchema must be a JSON Schema object';
+      errors.bodySchema = MESSAGES.schemaNotObject();
     } else {
       try {
         compileSchema(config.bodySchema);
       } catch (e) {
-        errors.bodySchema = `bodySchema is not a valid JSON Schema: ${(e as Error).message}`;
+        errors.bodySchema = MESSAGES.schemaInvalid((e as Error).message);
       }
     }
   }
   return Object.keys(errors).length ? errors : null;
+}
+
+/**
+ * Checks a stored configuration. Returns a map of field to message (English), or null when valid.
+ * Used by the engine's workflows:create/update actions, so messages reach the administrator
+ * (translated there: see src/server/messages.ts).
+ */
+export function validateConfig(config: RawWebhookConfig): Record<string, string> | null {
+  const problems = configProblems(config);
+  if (!problems) return null;
+  return Object.fromEntries(Object.entries(problems).map(([field, problem]) => [field, formatProblem(problem)]));
 }
 
 /**

@@ -8,7 +8,9 @@ import { guardDeliveryLog } from './deliveries/guard';
 import { deliveriesKept, storedAnswer } from './deliveries/lookup';
 import { DeliveryRecorder } from './deliveries/recorder';
 import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
+import { createSampleAction } from './deliveries/sample';
 import { deliveryStatus } from './deliveries/status';
+import { createTestAction } from './deliveries/test-request';
 import { AsyncInbox } from './dispatch/async-inbox';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Idempotency } from './dispatch/idempotency';
@@ -19,6 +21,7 @@ import type { Counter } from './http/rate-limit';
 import { KeyIndex } from './key-index';
 import { KeyReconciler } from './key-reconciler';
 import { followWorkflowSaves, keysAnnouncer, trackWorkflowSaves } from './key-sync';
+import { loadLocales, translateValidationErrors } from './messages';
 import { mountFirst } from './mount';
 import { executionsRunnerField, RUNNERS, runnersCollection } from './recovery/collection';
 import { RunRecovery } from './recovery/recovery';
@@ -137,32 +140,46 @@ export class PluginWebhookTriggerServer extends Plugin {
     // At the head of the chain: a webhook pays for no request logger, audit, body parser, i18n,
     // CORS, data wrapping, auth or ACL; it has its own delivery log, parser and checks. NocoBase's
     // own middleware keep their order (see mountFirst).
-    mountFirst(
-      this.app,
-      createWebhookRoute({
-        ...deps,
-        base: `${prefix}/${ROUTE_SEGMENT}/`,
-        index: this.index,
-        counter: () => this.rateCounter(),
-        uploads: this.uploads,
-        statusOf: (token) => deliveryStatus(this.db, token),
-        jsonLimits: {
-          maxKeys: settings.WEBHOOK_MAX_JSON_KEYS,
-          maxArrayItems: settings.WEBHOOK_MAX_JSON_ARRAY_ITEMS,
-        },
-        jsonPool: this.jsonPool,
-        accepting: () => this.accepting,
-        logBodyBytes: settings.WEBHOOK_LOG_BODY_BYTES,
-        bodyTimeoutMs: settings.WEBHOOK_BODY_TIMEOUT_MS,
-        authFailures: this.authFailures,
-        log: (message, meta) => this.log.error(message, meta),
-      }),
-      'webhooks',
-    );
+    const openVerification = (verification: any) => openSecrets(verification, this.cipher);
+    const base = `${prefix}/${ROUTE_SEGMENT}/`;
+    const route = createWebhookRoute({
+      ...deps,
+      base,
+      index: this.index,
+      counter: () => this.rateCounter(),
+      uploads: this.uploads,
+      statusOf: (token) => deliveryStatus(this.db, token),
+      jsonLimits: {
+        maxKeys: settings.WEBHOOK_MAX_JSON_KEYS,
+        maxArrayItems: settings.WEBHOOK_MAX_JSON_ARRAY_ITEMS,
+      },
+      jsonPool: this.jsonPool,
+      accepting: () => this.accepting,
+      logBodyBytes: settings.WEBHOOK_LOG_BODY_BYTES,
+      bodyTimeoutMs: settings.WEBHOOK_BODY_TIMEOUT_MS,
+      authFailures: this.authFailures,
+      log: (message, meta) => this.log.error(message, meta),
+    });
+    mountFirst(this.app, route, 'webhooks');
     guardSecrets(this.app);
-    guardDeliveryLog(this.app);
+    // Read, replay, test requests and samples: the delivery log is written by the plugin alone.
+    guardDeliveryLog(this.app, new Set(['list', 'get', 'replay', 'test', 'sample']));
+    // Validation errors of webhook workflows in the admin's language.
+    loadLocales(this.app.i18n as any);
+    this.app.resourceManager.use(translateValidationErrors(), { tag: 'webhookMessages', before: 'acl' });
     this.app.resourceManager.registerActionHandlers({
-      [`${DELIVERIES}:replay`]: createReplayAction({ ...deps, index: this.index }) as any,
+      [`${DELIVERIES}:replay`]: createReplayAction({
+        ...deps,
+        index: this.index,
+        openSecrets: openVerification,
+      }) as any,
+      [`${DELIVERIES}:sample`]: createSampleAction() as any,
+      [`${DELIVERIES}:test`]: createTestAction({
+        route,
+        base,
+        openSecrets: openVerification,
+        logged: () => this.recorder.idle(),
+      }) as any,
     });
     this.app.acl.registerSnippet({ name: `pm.${this.name}.deliveries`, actions: [`${DELIVERIES}:*`] });
 

@@ -4,7 +4,7 @@ import { matchesFilter } from '../common/filter';
 import { errorAnswer, type HttpAnswer, WebhookError } from './answer';
 import { type DeliveryRow, newDeliveryRow } from './deliveries/collection';
 import type { DeliveryRecorder } from './deliveries/recorder';
-import { bodyForLog, REDACTED, redactHeaders } from './deliveries/redact';
+import { answerForLog, bodyForLog, REDACTED, redactHeaders } from './deliveries/redact';
 import { type DeliveryStatus, newStatusToken } from './deliveries/status';
 import { type DispatchDeps, dispatchDelivery } from './dispatch/dispatch';
 import { idempotencyKeyOf } from './dispatch/idempotency';
@@ -16,6 +16,7 @@ import { hasNul } from './http/parse/text';
 import { type Counter, checkRateLimit } from './http/rate-limit';
 import { readRawBody } from './http/raw-body';
 import { checkSchema } from './http/schema';
+import { testGrantOf } from './http/test-grant';
 import type { IndexEntry, KeyIndex } from './key-index';
 import type { UploadStore } from './uploads';
 import { checkSender, credentialHeaders, credentialQuery, handshakeMethods, type SenderRequest } from './verify';
@@ -119,6 +120,7 @@ function newRow(ctx: Context): DeliveryRow {
     if (!ctx.path.startsWith(base)) return next();
     if (ctx.path.startsWith(statusBase)) return answerStatus(ctx, deps, ctx.path.slice(statusBase.length));
     const row = newRow(ctx);
+    ctx.state.webhookDeliveryId = row.id;
     const source: LogSource = { sensitiveHeaders: [], raw: null };
     let answer: HttpAnswer | null;
     try {
@@ -133,6 +135,7 @@ function newRow(ctx: Context): DeliveryRow {
       row.errorCode = known.code;
       row.errorMessage = known.message;
       row.status = answer.status;
+      row.answer = answerForLog(answer);
       row.durationMs = Date.now() - row.createdAt.getTime();
       deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
       const penalty = deps.authFailures.penalty(known.code, row.ip);
@@ -145,7 +148,7 @@ function newRow(ctx: Context): DeliveryRow {
 
 /** Returns the answer (null when already sent, e.g. a preflight); the row is recorded by then. */
 async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): Promise<HttpAnswer | null> {
-  const { entry, params, query } = matchWebhook(ctx, deps, row, source);
+  const { entry, params, query, grant } = matchWebhook(ctx, deps, row, source);
   const { config, workflow } = entry;
   const ip = resolveIp(ctx, entry, row);
   if (answerPreflight(ctx, config.cors, config.methods)) {
@@ -155,7 +158,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   }
   const handshakeOnly = checkMethod(config, row.method);
   applyCors(ctx, config.cors);
-  await checkAccess(deps, entry, row.key, ip);
+  await checkAccess(deps, entry, row.key, ip, grant);
 
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
   source.raw = raw;
@@ -193,7 +196,14 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   };
   let answer: HttpAnswer | undefined;
   try {
-    answer = await dispatchDelivery(deps, { entry, context, row, statusUrl, acknowledge: sender.acknowledge });
+    answer = await dispatchDelivery(deps, {
+      entry,
+      context,
+      row,
+      statusUrl,
+      acknowledge: sender.acknowledge,
+      force: grant !== null,
+    });
     return answer;
   } finally {
     if (files.length && row.executionId === null && answer?.status !== 504) {
@@ -209,7 +219,10 @@ function matchWebhook(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   row.key = (slash === -1 ? rest : rest.slice(0, slash)).slice(0, 128);
   const subPath = slash === -1 ? '' : rest.slice(slash);
 
-  const entry = deps.index.get(row.key);
+  // A test request from the admin UI runs the version it names, enabled or not.
+  const grant = testGrantOf(ctx.req) ?? null;
+  if (grant) row.test = true;
+  const entry = grant ?? deps.index.get(row.key);
   if (!entry) throw new WebhookError('NOT_FOUND', 'No enabled webhook workflow has this key');
   const { config, workflow } = entry;
   row.workflowId = workflow.id;
@@ -230,7 +243,7 @@ function matchWebhook(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   if (hasNul(params) || (ctx.querystring.includes('%00') && hasNul(query))) {
     throw new WebhookError('INVALID_BODY', 'The URL contains NUL characters, which cannot be stored as text');
   }
-  return { entry, params, query };
+  return { entry, params, query, grant };
 }
 
 /** The client IP as `trustedProxies` decide it. */
@@ -252,11 +265,22 @@ function checkMethod(config: IndexEntry['config'], method: string): boolean {
   });
 }
 
-/** IP allow-list, rate limit, and whether the app takes requests now. */
-async function checkAccess(deps: RouteDeps, entry: IndexEntry, key: string, ip: string): Promise<void> {
+/**
+ * IP allow-list, rate limit, and whether the app takes requests now. A test request comes from
+ * the server itself (`grant`): no allow-list or rate limit applies to it.
+ */
+async function checkAccess(
+  deps: RouteDeps,
+  entry: IndexEntry,
+  key: string,
+  ip: string,
+  grant: IndexEntry | null,
+): Promise<void> {
   const { config } = entry;
-  if (ipListsOf(entry).allow?.(ip) === false) throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
-  if (config.rateLimit) await checkRateLimit(deps.counter(), key, config.rateLimit);
+  if (!grant && ipListsOf(entry).allow?.(ip) === false) {
+    throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
+  }
+  if (!grant && config.rateLimit) await checkRateLimit(deps.counter(), key, config.rateLimit);
   if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
 }
 
@@ -323,6 +347,7 @@ function redactQuery(path: string, names: string[]): string {
 function filtered(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): HttpAnswer {
   const answer: HttpAnswer = { status: 200, body: { deliveryId: row.id, filtered: true } };
   row.status = 200;
+  row.answer = answer;
   row.errorCode = 'FILTERED';
   row.errorMessage = "The request did not pass the trigger's filter; no execution was started";
   row.durationMs = Date.now() - row.createdAt.getTime();

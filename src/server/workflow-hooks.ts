@@ -1,13 +1,21 @@
 import type { Database, Transaction } from '@nocobase/database';
+import { formatProblem, type Problem } from '../common/checks';
 import { TRIGGER_TYPE } from '../common/constants';
+import { MESSAGES } from '../common/messages';
 import { generateKey, type RawWebhookConfig } from './config';
 import { type SecretCipher, sealSecrets } from './secrets';
 
-/** Error shape that NocoBase's error handler (via the workflow plugin) answers with 400. */
+/**
+ * Error shape that NocoBase's error handler (via the workflow plugin) answers with 400, one
+ * message per field; `problems` lets the answer be given in the admin's language.
+ */
 export class WorkflowValidationError extends Error {
   readonly status = 400;
-  constructor(readonly errors: Record<string, string>) {
+  readonly errors: Record<string, string>;
+  constructor(readonly problems: Record<string, Problem>) {
+    const errors = Object.fromEntries(Object.entries(problems).map(([field, p]) => [field, formatProblem(p)]));
     super(Object.values(errors).join('; '));
+    this.errors = errors;
     this.name = 'WorkflowValidationError';
   }
 }
@@ -31,7 +39,7 @@ export async function beforeWorkflowSave(
     const missing = sealSecrets(config, instance.previous('config') ?? undefined, cipher);
     if (missing.length) {
       throw new WorkflowValidationError(
-        Object.fromEntries(missing.map((f) => [`verification.${f}`, `Verification: enter the ${f}`])),
+        Object.fromEntries(missing.map((f) => [`verification.${f}`, MESSAGES.enterSecret(f)])),
       );
     }
   }
@@ -55,8 +63,6 @@ export async function assertKeyFree(db: Database, instance: any, transaction?: T
       w.get('key') !== instance.get('key') && w.get('id') !== instance.get('id') && w.get('config')?.key === key,
   );
   if (clash) {
-    throw new WorkflowValidationError({
-      key: `Webhook key "${key}" is already used by the enabled workflow "${clash.get('title')}" (id ${clash.get('id')})`,
-    });
+    throw new WorkflowValidationError({ key: MESSAGES.keyInUse(key, clash.get('title'), clash.get('id')) });
   }
 }

@@ -1,18 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
+import { VersionProblem, versionEntry } from '../deliveries/version';
 import type { DispatchDeps } from '../dispatch/dispatch';
 import { dispatchDelivery } from '../dispatch/dispatch';
-import type { KeyIndex } from '../key-index';
+import type { IndexEntry, KeyIndex } from '../key-index';
+import type { VerificationConfig } from '../verify';
 
 /**
  * `POST /api/webhookDeliveries:replay?filterByTk=<id>`: runs a stored, accepted delivery again,
  * with the context its execution received, through the workflow now serving its key.
+ * With `workflowId=<version id>` (a version of the same workflow, enabled or not, e.g. the draft
+ * being edited) the context runs through that version instead.
  * Answers `{ deliveryId, status, body }` of the new delivery. The request is not verified again:
  * it passed the verification in force when it arrived (its credentials are not stored, and a
  * signature's timestamp would be out of tolerance by now).
  */
-export function createReplayAction(deps: DispatchDeps & { index: KeyIndex }) {
+export function createReplayAction(
+  deps: DispatchDeps & { index: KeyIndex; openSecrets: (verification: VerificationConfig) => VerificationConfig },
+) {
   return async function replay(ctx: Context & { action: any; db: any }, next: Next) {
     const id = ctx.action.params.filterByTk;
     const original = await ctx.db.getRepository(DELIVERIES).findOne({ filterByTk: id });
@@ -27,8 +33,23 @@ export function createReplayAction(deps: DispatchDeps & { index: KeyIndex }) {
     if (String(execution.get('key')) !== String(original.get('workflowKey'))) {
       ctx.throw(409, 'This delivery and its execution belong to different workflows; it cannot be replayed');
     }
-    const entry = deps.index.get(original.get('key'));
-    if (!entry) ctx.throw(409, `No enabled webhook workflow has the key "${original.get('key')}"`);
+    const versionId = ctx.action.params.workflowId;
+    let entry: IndexEntry | undefined;
+    if (versionId !== undefined && versionId !== null && versionId !== '') {
+      try {
+        entry = await versionEntry(ctx.db, versionId, deps.openSecrets);
+      } catch (error) {
+        if (error instanceof VersionProblem) ctx.throw(error.status, error.message);
+        throw error;
+      }
+      if (String(entry.workflow.key) !== String(original.get('workflowKey'))) {
+        ctx.throw(409, 'That version belongs to another workflow than this delivery');
+      }
+    } else {
+      entry = deps.index.get(original.get('key'));
+      if (!entry) ctx.throw(409, `No enabled webhook workflow has the key "${original.get('key')}"`);
+    }
+    if (!entry) return;
 
     const row: DeliveryRow = {
       ...(original.toJSON() as DeliveryRow),
@@ -45,9 +66,14 @@ export function createReplayAction(deps: DispatchDeps & { index: KeyIndex }) {
       response: null,
       replayOf: String(original.get('id')),
       expectedBy: null,
+      statusTokenHash: null,
+      runResponse: null,
+      test: false,
+      repeated: false,
+      answer: null,
     };
     const context = { ...(execution.get('context') as Record<string, unknown>), deliveryId: row.id };
-    const answer = await dispatchDelivery(deps, { entry, context, row });
+    const answer = await dispatchDelivery(deps, { entry, context, row, force: !!versionId });
     ctx.body = { deliveryId: row.id, status: answer.status, body: answer.body ?? null };
     await next();
   };

@@ -50,6 +50,12 @@ export const deliveriesCollection: CollectionOptions = {
     // A sync delivery is written before its run, with status null until it answers; past this
     // time without an answer its process died, and the row is marked CUT_OFF.
     { type: 'date', name: 'expectedBy' },
+    // A test request sent from the admin UI (webhookDeliveries:test), signed by the server.
+    { type: 'boolean', name: 'test', defaultValue: false },
+    // A repeated idempotency key: the first answer was sent again, nothing started.
+    { type: 'boolean', name: 'repeated', defaultValue: false },
+    // The answer the caller got (status, headers, body; a long body cut), for the delivery detail.
+    { type: 'json', name: 'answer' },
   ],
 } as CollectionOptions;
 
@@ -80,6 +86,9 @@ export interface DeliveryRow {
   expectedBy: Date | null;
   statusTokenHash: string | null;
   runResponse: { status: number; headers?: Record<string, string>; body?: unknown } | null;
+  test?: boolean;
+  repeated?: boolean;
+  answer?: { status: number; headers?: Record<string, string>; body?: unknown; bodyTruncated?: boolean } | null;
 }
 
 /** A fresh row: a new delivery id, now, and every other field empty, with `values` on top. */
@@ -107,6 +116,9 @@ export function newDeliveryRow(
     expectedBy: null,
     statusTokenHash: null,
     runResponse: null,
+    test: false,
+    repeated: false,
+    answer: null,
     ...values,
   };
 }

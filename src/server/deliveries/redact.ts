@@ -69,3 +69,31 @@ export function bodyForLog(
   }
   return { body: kept.toString('base64'), bodyEncoding: 'base64', bodyTruncated, bodyBytes: raw.length };
 }
+
+const ANSWER_BODY_LIMIT = 16 * 1024;
+/** The token of a status URL (it is never stored: only its hash). */
+const STATUS_TOKEN = /(~status\/)[A-Za-z0-9_-]{16,}/g;
+const hideToken = (text: string) => text.replace(STATUS_TOKEN, `$1${REDACTED}`);
+
+/**
+ * The answer a caller got, for the log: a status URL's token hidden, and a body longer than
+ * 16 KiB (as JSON) cut and marked.
+ */
+export function answerForLog(answer: { status: number; headers?: Record<string, string>; body?: unknown }): {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  bodyTruncated?: boolean;
+} {
+  const { status, body } = answer;
+  const headers = answer.headers
+    ? Object.fromEntries(Object.entries(answer.headers).map(([name, value]) => [name, hideToken(String(value))]))
+    : undefined;
+  if (body === undefined || body === null) return { status, headers };
+  const isText = typeof body === 'string' || Buffer.isBuffer(body);
+  const text = hideToken(isText ? String(body) : JSON.stringify(body));
+  if (text.length > ANSWER_BODY_LIMIT) {
+    return { status, headers, body: text.slice(0, ANSWER_BODY_LIMIT), bodyTruncated: true };
+  }
+  return { status, headers, body: isText ? text : JSON.parse(text) };
+}

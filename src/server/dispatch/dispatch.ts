@@ -2,6 +2,7 @@ import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { errorAnswer, type HttpAnswer, WebhookError } from '../answer';
 import type { DeliveryRow } from '../deliveries/collection';
 import type { DeliveryRecorder } from '../deliveries/recorder';
+import { answerForLog } from '../deliveries/redact';
 import type { IndexEntry } from '../key-index';
 import type { AsyncInbox } from './async-inbox';
 import type { Idempotency } from './idempotency';
@@ -26,6 +27,8 @@ export interface Delivery {
   statusUrl?: string;
   /** The answer the sender expects in async mode (WeCom's empty 200, DingTalk's encrypted success). */
   acknowledge?: () => HttpAnswer;
+  /** Run this version even when it is not enabled (a test request, a replay against a draft). */
+  force?: boolean;
 }
 
 /** A 202 points at its status URL: in the default receipt, and in `Location` whatever the body. */
@@ -58,6 +61,8 @@ export async function dispatchDelivery(deps: DispatchDeps, delivery: Delivery): 
   if (repeated) {
     delivery.row.status = answer.status;
     delivery.row.errorMessage = 'Repeated idempotency key: the first answer was sent again';
+    delivery.row.repeated = true;
+    delivery.row.answer = answerForLog(answer);
     delivery.row.response = null;
     deps.recorder.record(delivery.row);
   }
@@ -66,7 +71,7 @@ export async function dispatchDelivery(deps: DispatchDeps, delivery: Delivery): 
 
 async function dispatchOnce(
   deps: DispatchDeps,
-  { entry, context, row, statusUrl, acknowledge }: Delivery,
+  { entry, context, row, statusUrl, acknowledge, force }: Delivery,
 ): Promise<HttpAnswer> {
   const { workflow, config } = entry;
   const eventKey = row.idempotencyKey ? `webhook:${row.idempotencyKey}` : row.id;
@@ -84,6 +89,7 @@ async function dispatchOnce(
     );
     row.status = answer.status;
     row.response = row.idempotencyKey ? answer : null;
+    row.answer = answerForLog(answer);
     row.durationMs = Date.now() - started;
     const result = await deps.inbox.accept({ workflow, context, eventKey, delivery: row });
     if (result === 'duplicate') {
@@ -93,6 +99,7 @@ async function dispatchOnce(
       if (!stored) throw new WebhookError('UNAVAILABLE', 'This delivery is already being stored; retry later');
       row.status = stored.status;
       row.response = null;
+      row.answer = answerForLog(stored);
       deps.recorder.record(row);
       return stored;
     }
@@ -119,6 +126,7 @@ async function dispatchOnce(
       workflow,
       context,
       eventKey,
+      force,
       timeoutMs: config.timeoutMs,
       fallback: config.response,
       onExecution: (executionId) => {
@@ -166,6 +174,7 @@ async function dispatchOnce(
     durationMs: Date.now() - started,
     executionId: row.executionId,
     response: row.idempotencyKey && isFinal(answer) ? answer : null,
+    answer: answerForLog(answer),
   });
   if (!written) {
     written = true;

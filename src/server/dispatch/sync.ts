@@ -15,6 +15,8 @@ export interface SyncRun {
   workflow: WorkflowModel;
   context: object;
   eventKey: string;
+  /** Run a version that is not enabled (test requests, replays against a draft). */
+  force?: boolean;
   timeoutMs: number;
   fallback: ResponseConfig | null;
   /** Called with the execution id once the run has an execution, even after a timeout. */
@@ -43,7 +45,11 @@ export async function runSync(engine: PluginWorkflowServer, lane: Lane, run: Syn
   });
   const holder: ResponseHolder = { answered: (answer, executionId) => early({ answer, executionId }) };
   const started = lane.run(async () => {
-    const result = await engine.trigger(run.workflow, run.context, { eventKey: run.eventKey, webhook: holder });
+    const result = await engine.trigger(run.workflow, run.context, {
+      eventKey: run.eventKey,
+      webhook: holder,
+      ...(run.force ? { force: true } : {}),
+    });
     const processor = (result ?? null) as Processor | null;
     if (processor?.execution) run.onExecution?.(String(processor.execution.id));
     return processor;

@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { WebhookError } from '../answer';
 import { safeEqual } from './compare';
 import { getHeader } from './headers';
-import { matchesAnySecret } from './secrets';
-import type { VerificationConfig } from './types';
+import { firstSecret, matchesAnySecret } from './secrets';
+import type { Signer, VerificationConfig } from './types';
 
 const unauthorized = (message: string) =>
   new WebhookError('UNAUTHORIZED', message, {
@@ -22,3 +22,8 @@ export function verifyBasic(config: VerificationConfig, headers: IncomingHttpHea
   const passwordOk = matchesAnySecret(config.password, [decoded.slice(colon + 1)]);
   if (!userOk || !passwordOk) throw unauthorized('Invalid username or password');
 }
+
+/** Sends the configured credentials (the first password while rotating). */
+export const signBasic: Signer = (config) => ({
+  authorization: `Basic ${Buffer.from(`${String(config.username ?? '')}:${firstSecret(config.password)}`).toString('base64')}`,
+});

@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { WebhookError } from '../answer';
 import { getHeader } from './headers';
-import { matchesAnySignature } from './secrets';
-import type { VerificationConfig } from './types';
+import { firstSecret, matchesAnySignature } from './secrets';
+import type { Signer, VerificationConfig } from './types';
 
 export const ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
 export const ENCODINGS = ['hex', 'base64'] as const;
@@ -60,3 +60,16 @@ export function verifyHmac(config: VerificationConfig, headers: IncomingHttpHead
     prefix: typeof config.prefix === 'string' ? config.prefix : '',
   });
 }
+
+/** Signs like `verifyHmac` checks: `{header}: {prefix}{encoded HMAC of the body}`. */
+export const signHmac: Signer = (config, raw) => {
+  if (typeof config.header !== 'string' || config.header === '') {
+    throw new Error('hmac verification needs the name of the signature header');
+  }
+  const algorithm = pick(config.algorithm, ALGORITHMS, 'sha256', 'algorithm');
+  const encoding = pick(config.encoding, ENCODINGS, 'hex', 'encoding');
+  const prefix = typeof config.prefix === 'string' ? config.prefix : '';
+  return {
+    [config.header.toLowerCase()]: prefix + hmac(algorithm, firstSecret(config.secret), raw).toString(encoding),
+  };
+};

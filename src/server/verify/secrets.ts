@@ -44,3 +44,10 @@ export function matchesAnySignature(
 ): boolean {
   return findSigningSecret(value, provided, encoding, sign) !== undefined;
 }
+
+/** The secret a test request is signed with: the first of the list (the newest while rotating). */
+export function firstSecret(value: unknown): string {
+  const secret = secretList(value)[0];
+  if (secret === undefined) throw new Error('The verification has no secret to sign with');
+  return secret;
+}

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { verifyHmacHeader } from './hmac';
-import type { VerificationConfig } from './types';
+import { hmac, verifyHmacHeader } from './hmac';
+import { firstSecret } from './secrets';
+import type { Signer, VerificationConfig } from './types';
 
 /** Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the body>`. */
 export function verifyShopify(config: VerificationConfig, headers: IncomingHttpHeaders, raw: Buffer): void {
@@ -12,3 +13,8 @@ export function verifyShopify(config: VerificationConfig, headers: IncomingHttpH
     prefix: '',
   });
 }
+
+/** Signs as Shopify does. */
+export const signShopify: Signer = (config, raw) => ({
+  'x-shopify-hmac-sha256': hmac('sha256', firstSecret(config.secret), raw).toString('base64'),
+});

@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
 import { jsonObject } from './request';
-import { matchesAnySignature } from './secrets';
+import { firstSecret, matchesAnySignature } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
-import type { Handshake, VerificationConfig } from './types';
+import type { Handshake, Signer, VerificationConfig } from './types';
 
 /** Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:{X-Slack-Request-Timestamp}:{body}">`. */
 export function verifySlack(
@@ -32,3 +32,8 @@ export const slackHandshake: Handshake = (_config, request) => {
   if (body?.type !== 'url_verification' || typeof body.challenge !== 'string') return null;
   return { status: 200, body: { challenge: body.challenge }, json: true };
 };
+/** Signs as Slack does. */
+export const signSlack: Signer = (config, raw, nowSeconds) => ({
+  'x-slack-request-timestamp': String(nowSeconds),
+  'x-slack-signature': `v0=${hmac('sha256', firstSecret(config.secret), `v0:${nowSeconds}:`, raw).toString('hex')}`,
+});

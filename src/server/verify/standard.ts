@@ -1,12 +1,12 @@
-import { verify } from 'node:crypto';
+import { randomUUID, verify } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { BASE64 } from './compare';
 import { ed25519Key } from './discord';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { matchesAnySignature, secretList } from './secrets';
+import { firstSecret, matchesAnySignature, secretList } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
-import type { VerificationConfig } from './types';
+import type { Signer, VerificationConfig } from './types';
 
 const PREFIX = 'whsec_';
 const PUBLIC_PREFIX = 'whpk_';
@@ -81,3 +81,10 @@ export function verifyStandard(
   if (!ok) throw signatureInvalid('webhook-signature does not match the request body');
   checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
 }
+
+/** Signs as a Standard Webhooks sender does, with a fresh `webhook-id`. */
+export const signStandard: Signer = (config, raw, nowSeconds) => {
+  const id = `msg_test_${randomUUID().replace(/-/g, '')}`;
+  const signature = hmac('sha256', keyOf(firstSecret(config.secret)), `${id}.${nowSeconds}.`, raw).toString('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(nowSeconds), 'webhook-signature': `v1,${signature}` };
+};

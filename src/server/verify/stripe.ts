@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { matchesAnySignature } from './secrets';
+import { firstSecret, matchesAnySignature } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
-import type { VerificationConfig } from './types';
+import type { Signer, VerificationConfig } from './types';
 
 /**
  * Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]`, each v1 an HMAC-SHA256 of `{t}.{body}` keyed
@@ -36,3 +36,8 @@ export function verifyStripe(
   }
   checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
 }
+
+/** Signs as Stripe does: `t={now},v1={hex HMAC of "{t}.{body}"}`. */
+export const signStripe: Signer = (config, raw, nowSeconds) => ({
+  'stripe-signature': `t=${nowSeconds},v1=${hmac('sha256', firstSecret(config.secret), `${nowSeconds}.`, raw).toString('hex')}`,
+});

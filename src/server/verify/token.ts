@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { WebhookError } from '../answer';
 import { getHeader } from './headers';
-import { matchesAnySecret } from './secrets';
-import type { VerificationConfig } from './types';
+import { firstSecret, matchesAnySecret } from './secrets';
+import type { Signer, VerificationConfig } from './types';
 
 /**
  * A shared token in a header (`header`, default `Authorization`; GitLab sends `X-Gitlab-Token`).
@@ -19,3 +19,9 @@ export function verifyToken(config: VerificationConfig, headers: IncomingHttpHea
     throw new WebhookError('UNAUTHORIZED', `Invalid token in ${name} header`);
   }
 }
+
+/** Sends the token (the first while rotating) in its header. */
+export const signToken: Signer = (config) => {
+  const name = typeof config.header === 'string' && config.header !== '' ? config.header : 'Authorization';
+  return { [name.toLowerCase()]: firstSecret(config.token) };
+};

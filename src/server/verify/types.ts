@@ -38,3 +38,5 @@ export interface SenderAnswer {
 
 /** A handshake step: the answer when the request is the sender's handshake, else null. */
 export type Handshake = (config: VerificationConfig, request: SenderRequest) => SenderAnswer | null;
+/** Signs a request as the scheme's sender would: the headers to add (a test request from the admin UI). */
+export type Signer = (config: VerificationConfig, raw: Buffer, nowSeconds: number) => Record<string, string>;
