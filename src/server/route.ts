@@ -16,8 +16,8 @@ import { hasNul } from './http/parse/text';
 import { type Counter, checkRateLimit } from './http/rate-limit';
 import { readRawBody } from './http/raw-body';
 import { checkSchema } from './http/schema';
-import { testGrantOf } from './http/test-grant';
 import type { IndexEntry, KeyIndex } from './key-index';
+import { testGrantOf } from './test-grant';
 import type { UploadStore } from './uploads';
 import { checkSender, credentialHeaders, credentialQuery, handshakeMethods, type SenderRequest } from './verify';
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
-import { VersionProblem, versionEntry } from '../deliveries/version';
 import type { DispatchDeps } from '../dispatch/dispatch';
 import { dispatchDelivery } from '../dispatch/dispatch';
 import type { IndexEntry, KeyIndex } from '../key-index';
 import type { VerificationConfig } from '../verify';
+import { VersionProblem, versionEntry } from './version';
 
 /**
  * `POST /api/webhookDeliveries:replay?filterByTk=<id>`: runs a stored, accepted delivery again,

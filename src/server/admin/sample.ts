@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { TRIGGER_TYPE } from '../../common/constants';
-import { DELIVERIES } from './collection';
-import { REDACTED, redactHeaders } from './redact';
+import { DELIVERIES } from '../deliveries/collection';
+import { REDACTED, redactHeaders } from '../deliveries/redact';
 
 /** What a workflow keeps of one request, for the variable picker: `config.sample`. */
 export interface WebhookSample {

@@ -3,7 +3,7 @@ import { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Context, Next } from 'koa';
-import { grantTest } from '../http/test-grant';
+import { grantTest } from '../test-grant';
 import type { VerificationConfig } from '../verify';
 import { canSign, signRequest } from '../verify/sign';
 import { VersionProblem, versionEntry } from './version';

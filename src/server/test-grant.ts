@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { IndexEntry } from '../key-index';
+import type { IndexEntry } from './key-index';
 
 /**
  * A test request built inside the server (webhookDeliveries:test) names the workflow version it
