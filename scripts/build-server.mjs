@@ -3,7 +3,7 @@
 // dist/server resolves them, and dist/externalVersion.js names the NocoBase modules it expects
 // from the app (read by the plugin manager's compatibility check).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,40 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'ts
   stdio: 'inherit',
 });
 
-// Production dependencies, as npm resolved them (nested copies keep their place).
-const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' })
-  .split('\n')
-  .map((line) => line.trim())
-  .filter((line) => line && line !== root);
+// Production dependencies, as Node resolves them (nested copies keep their place): this package's
+// `dependencies` and theirs, each found the way `require` finds it from the package that needs it.
+// (Not `npm ls`: with a node_modules shared with another checkout it lists that checkout's
+// packages too, and exits non-zero.)
+const modulesDir = realpathSync(path.join(root, 'node_modules'));
+const listed = [];
+const seen = new Set();
+const visit = (fromDir, names) => {
+  for (const name of names) {
+    let dir;
+    try {
+      dir = path.dirname(realpathSync(createRequire(path.join(fromDir, 'package.json')).resolve(`${name}/package.json`)));
+    } catch {
+      // A package whose exports hide package.json: walk up from its entry point.
+      try {
+        let entry = path.dirname(realpathSync(createRequire(path.join(fromDir, 'package.json')).resolve(name)));
+        while (!existsSync(path.join(entry, 'package.json')) || JSON.parse(readFileSync(path.join(entry, 'package.json'), 'utf8')).name !== name) {
+          const up = path.dirname(entry);
+          if (up === entry) throw new Error(`no package.json for ${name}`);
+          entry = up;
+        }
+        dir = entry;
+      } catch {
+        continue; // an optional dependency that is not installed
+      }
+    }
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    listed.push(path.join(root, 'node_modules', path.relative(modulesDir, dir)));
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    visit(dir, [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]);
+  }
+};
+visit(root, Object.keys(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies ?? {}));
 let copied = 0;
 for (const dir of listed) {
   const rel = path.relative(path.join(root, 'node_modules'), dir);

@@ -222,6 +222,8 @@ export class PluginWebhookTriggerServer extends Plugin {
         log: (message, meta) => this.log.error(message, meta),
       }),
       'webhooks',
+      // In the full server, served from the Gateway's first request handler (see mountAtGateway).
+      { gatewayPrefix: `${prefix}/${ROUTE_SEGMENT}/` },
     );
     this.app.use(
       async (ctx: Context & { action?: { resourceName?: string } }, next: Next) => {
