@@ -29,12 +29,17 @@ const visit = (fromDir, names) => {
   for (const name of names) {
     let dir;
     try {
-      dir = path.dirname(realpathSync(createRequire(path.join(fromDir, 'package.json')).resolve(`${name}/package.json`)));
+      dir = path.dirname(
+        realpathSync(createRequire(path.join(fromDir, 'package.json')).resolve(`${name}/package.json`)),
+      );
     } catch {
       // A package whose exports hide package.json: walk up from its entry point.
       try {
         let entry = path.dirname(realpathSync(createRequire(path.join(fromDir, 'package.json')).resolve(name)));
-        while (!existsSync(path.join(entry, 'package.json')) || JSON.parse(readFileSync(path.join(entry, 'package.json'), 'utf8')).name !== name) {
+        while (
+          !existsSync(path.join(entry, 'package.json')) ||
+          JSON.parse(readFileSync(path.join(entry, 'package.json'), 'utf8')).name !== name
+        ) {
           const up = path.dirname(entry);
           if (up === entry) throw new Error(`no package.json for ${name}`);
           entry = up;
