@@ -1,19 +1,25 @@
 /**
- * `npm run bench`: starts a real NocoBase app with this plugin (bench/server.ts, its own process,
- * a fresh database: SQLite file by default, PostgreSQL / MariaDB by DB_*), a bare Koa route as the
- * baseline (bench/koa-baseline.ts, its own process), drives both with autocannon over loopback
- * and prints one table, the targets of issue 5 with PASS or MISS, and writes the same as
- * Markdown to bench/results/latest.md. See bench/README.md for the knobs.
+ * `npm run bench`: measures this plugin where users run it, the full NocoBase application
+ * (`nocobase-v1 start` of a stock NocoBase 2.2.15 app with the plugin installed from its tarball,
+ * bench/full-app.ts, driven over HTTP only), and beside it the light runner (`app.callback()` on a
+ * bare `http.createServer`, bench/server.ts, driven over IPC); both on a fresh database of their
+ * own (SQLite file by default, PostgreSQL / MariaDB by DB_*), against a bare Koa route
+ * (bench/koa-baseline.ts) measured in the same run. Prints one table with both columns, the
+ * targets of issue 14 with PASS or MISS, and writes the same as Markdown to bench/results/.
+ * See bench/README.md for the method and the knobs.
  */
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type BenchDatabase, createBenchDatabase } from './db';
+import { FullApp, packPlugins } from './full-app';
 import { type LoadResult, type LoadSpec, runLoad } from './load';
-import { type EngineRunResult, type ExecStats, Rpc, type WorkflowSpec } from './protocol';
+import { type EngineRunResult, Rpc, type WorkflowSpec } from './protocol';
 import { ForeignLoad, rssMb } from './system';
+import { FLOOR_KOA, FLOOR_POSITION, FLOOR_RAW, fullTarget, lightTarget, type Target, type TargetId } from './targets';
 
 const root = path.resolve(__dirname, '..');
 
@@ -25,32 +31,43 @@ function numberEnv(name: string, fallback: number): number {
   return value;
 }
 
-const DURATION = numberEnv('BENCH_DURATION', 5);
+const DURATION = numberEnv('BENCH_DURATION', 4);
 const CONNECTIONS = numberEnv('BENCH_CONNECTIONS', 32);
 const ROUNDS = Math.max(1, Math.round(numberEnv('BENCH_ROUNDS', 3)));
+const FLOOD_ROUNDS = Math.max(1, Math.round(numberEnv('BENCH_FLOOD_ROUNDS', 2)));
 const ROUTES = Math.round(numberEnv('BENCH_ROUTES', 10_000));
 const SOAK = numberEnv('BENCH_SOAK', 60);
 const SOAK_RATE = numberEnv('BENCH_SOAK_RATE', 50);
-const DRAIN_TIMEOUT = numberEnv('BENCH_DRAIN_TIMEOUT', 300);
+const DRAIN_TIMEOUT = numberEnv('BENCH_DRAIN_TIMEOUT', 400);
 const START_TIMEOUT = numberEnv('BENCH_START_TIMEOUT', 240);
-const ENGINE_ASYNC_COUNT = Math.round(numberEnv('BENCH_ENGINE_ASYNC_COUNT', 60 * Math.max(DURATION, 5)));
+const BURST = Math.round(numberEnv('BENCH_BURST', 10_000));
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : null;
 const KEEP = process.env.BENCH_KEEP === '1';
+const APP_DIR = path.resolve(process.env.BENCH_APP_DIR ?? path.join(root, '.bench-app'));
+const ALL_TARGETS: TargetId[] = ['full', 'light'];
+const TARGETS = (process.env.BENCH_TARGETS ?? 'full,light')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean) as TargetId[];
+for (const t of TARGETS) {
+  if (!ALL_TARGETS.includes(t)) throw new Error(`BENCH_TARGETS: unknown target "${t}" (full, light)`);
+}
 const ALL_GROUPS = [
   'baseline',
-  'sync',
   'reject',
+  'sync',
   'engine',
-  'async',
-  'bodies',
   'flood',
+  'async',
+  'burst',
+  'bodies',
   'routing',
   'soak',
   'worst-bodies',
 ] as const;
 type Group = (typeof ALL_GROUPS)[number];
-/** Groups that run only when BENCH_ONLY names them. */
-const OPT_IN: Group[] = ['worst-bodies'];
+/** Groups that run only when BENCH_ONLY names them (the default run stays near 10 minutes). */
+const OPT_IN: Group[] = ['bodies', 'routing', 'soak', 'worst-bodies'];
 const WORST_DURATION = numberEnv('BENCH_WORST_DURATION', 30);
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? ALL_GROUPS.filter((g) => !OPT_IN.includes(g)).join(','))
@@ -71,8 +88,10 @@ const SECRET = 'bench-github-secret';
 
 const children = new Set<ChildProcess>();
 let tempDir = '';
-let database: BenchDatabase | null = null;
+const databases: BenchDatabase[] = [];
 let cleaningUp: Promise<void> | null = null;
+let full: FullApp | null = null;
+let lightChild: { child: ChildProcess; rpc: Rpc; tail: () => string } | null = null;
 
 interface Started {
   child: ChildProcess;
@@ -122,13 +141,7 @@ function waitReady(name: string, spawned: { child: ChildProcess; tail: () => str
     const onMessage = (message: any) => {
       if (!message?.ready) return;
       cleanupListeners();
-      resolve({
-        child,
-        rpc: new Rpc(child, name),
-        port: message.port,
-        pid: message.pid,
-        tail: spawned.tail,
-      });
+      resolve({ child, rpc: new Rpc(child, name), port: message.port, pid: message.pid, tail: spawned.tail });
     };
     const onExit = (code: number | null, signal: string | null) => {
       cleanupListeners();
@@ -160,12 +173,14 @@ async function stopChild(child: ChildProcess, graceMs: number, rpc?: Rpc): Promi
 
 function cleanup(): Promise<void> {
   cleaningUp ??= (async () => {
-    await Promise.all(
-      [...children].map((child) => stopChild(child, 25_000, app && child === app.child ? app.rpc : undefined)),
-    );
-    if (database) {
+    await Promise.all([
+      ...[...children].map((child) =>
+        stopChild(child, 25_000, lightChild && child === lightChild.child ? lightChild.rpc : undefined),
+      ),
+      full?.stop(),
+    ]);
+    for (const database of databases.splice(0)) {
       await database.drop().catch((error) => console.error(`could not drop the bench database: ${error.message}`));
-      database = null;
     }
     if (tempDir && !KEEP) rmSync(tempDir, { recursive: true, force: true });
   })();
@@ -174,6 +189,7 @@ function cleanup(): Promise<void> {
 
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
+  full?.killNow();
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
@@ -184,22 +200,57 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+/** A free loopback port for the full app (its CLI takes a port, not 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Every process under the bench's children (the full app runs as npx > CLI > node). */
+function descendants(pids: number[]): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {}
+  }
+  const out = new Set(pids);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parentOf) {
+      if (!out.has(pid) && out.has(ppid)) {
+        out.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...out];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
-let app: Started;
 let koa: Started | null = null;
-let origin = '';
-const foreignLoad = new ForeignLoad(() => [...children].map((c) => c.pid ?? 0).filter(Boolean));
+const targets: Target[] = [];
+const foreignLoad = new ForeignLoad(() =>
+  descendants([...[...children].map((c) => c.pid ?? 0), full?.child?.pid ?? 0].filter(Boolean)),
+);
 let rssPeak = 0;
-/** The process whose RSS the current run reports: the app, or the Koa baseline for its own rows. */
+/** The process whose RSS the current run reports. */
 let watchPid = 0;
 setInterval(() => {
   if (!watchPid) return;
   const rss = rssMb(watchPid);
-  if (Number.isFinite(rss)) {
-    rssPeak = Math.max(rssPeak, rss);
-  }
+  if (Number.isFinite(rss)) rssPeak = Math.max(rssPeak, rss);
 }, 200).unref();
 
 interface Measured {
@@ -214,36 +265,40 @@ interface Measured {
   load?: LoadResult;
 }
 
+const profiled = new Set<string>();
+
 async function measureWindow<T>(
+  target: Target | null,
   slug: string,
   body: () => Promise<T>,
-  pid = app.pid,
+  pid = target?.pid ?? 0,
 ): Promise<{ value: T; rssPeak: number; rssEnd: number; foreign: number }> {
-  const profiling = PROFILE_DIR && !profiled.has(slug) && pid === app.pid;
-  if (profiling) await app.rpc.call('profileStart');
+  const key = `${target?.id}-${slug}`;
+  const profiling = PROFILE_DIR && target && !profiled.has(key);
+  if (profiling) await target.profileStart();
   watchPid = pid;
   rssPeak = rssMb(pid);
   foreignLoad.start();
   const value = await body();
   const { foreign } = foreignLoad.stop();
   const rssEnd = rssMb(pid);
-  watchPid = app.pid;
+  watchPid = 0;
   if (profiling) {
-    profiled.add(slug);
-    await app.rpc.call('profileStop', { file: path.join(PROFILE_DIR, `${slug}.cpuprofile`) });
+    profiled.add(key);
+    await target.profileStop(path.join(PROFILE_DIR, `${key}.cpuprofile`));
   }
   return { value, rssPeak: Math.max(rssPeak, rssEnd), rssEnd, foreign };
 }
-const profiled = new Set<string>();
 
 async function load(
+  target: Target | null,
   slug: string,
   spec: Omit<LoadSpec, 'connections' | 'durationSec' | 'maxRequests'> & Partial<LoadSpec>,
-  pid = app.pid,
+  pid?: number,
 ) {
-  const full: LoadSpec = { connections: CONNECTIONS, durationSec: DURATION, maxRequests: MAX_REQUESTS, ...spec };
-  const w = await measureWindow(slug, () => runLoad(full), pid);
-  await settle();
+  const fullSpec: LoadSpec = { connections: CONNECTIONS, durationSec: DURATION, maxRequests: MAX_REQUESTS, ...spec };
+  const w = await measureWindow(target, slug, () => runLoad(fullSpec), pid);
+  if (target) await target.settle();
   return toMeasured(w.value, w);
 }
 
@@ -261,35 +316,27 @@ function toMeasured(result: LoadResult, w: { rssPeak: number; rssEnd: number; fo
   };
 }
 
-/** After a run: waits until the app has answered every request and its engine queue is idle. */
-async function settle() {
-  const { quiet, active } = await app.rpc.call<{ quiet: boolean; active: number }>(
-    'quiesce',
-    { timeoutMs: 60_000 },
-    70_000,
-  );
-  if (!quiet) console.warn(`  (the app was still busy 60 s after the run: ${active} request(s) in flight)`);
-  await new Promise((r) => setTimeout(r, 200));
-}
-
-// Rows of the table, in order; each row collects the runs of its scenario.
+// Rows of the table, in order; each row collects the runs of its scenario per target.
 interface Row {
   name: string;
-  runs: Measured[];
+  runs: Partial<Record<TargetId, Measured[]>>;
   vsEngine?: boolean;
-  note: string[];
+  /** How the row treats its backlog, printed after its name. */
+  backlog?: string;
 }
 const rows = new Map<string, Row>();
 function row(name: string): Row {
   let r = rows.get(name);
   if (!r) {
-    r = { name, runs: [], note: [] };
+    r = { name, runs: {} };
     rows.set(name, r);
   }
   return r;
 }
-function record(name: string, measured: Measured): Measured {
-  row(name).runs.push(measured);
+function record(target: TargetId, name: string, measured: Measured): Measured {
+  const r = row(name);
+  r.runs[target] ??= [];
+  r.runs[target].push(measured);
   return measured;
 }
 
@@ -299,13 +346,17 @@ const median = (values: number[]) => {
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
 /** The run whose req/s is the median (its latencies are the ones printed). */
-function medianRun(r: Row): Measured {
-  const sorted = [...r.runs].sort((a, b) => a.rps - b.rps);
+function medianRun(list: Measured[]): Measured {
+  const sorted = [...list].sort((a, b) => a.rps - b.rps);
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
-const rpsOf = (name: string) => {
-  const r = rows.get(name);
-  return r ? median(r.runs.map((m) => m.rps)) : Number.NaN;
+const rpsOf = (target: TargetId, name: string) => {
+  const list = rows.get(name)?.runs[target];
+  return list?.length ? median(list.map((m) => m.rps)) : Number.NaN;
+};
+const p99Of = (target: TargetId, name: string) => {
+  const list = rows.get(name)?.runs[target];
+  return list?.length ? medianRun(list).p99 : Number.NaN;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +399,7 @@ const specs: WorkflowSpec[] = [
   { name: 'body1m', sync: false, config: { key: 'bench-body-1m', maxBodyBytes: 2 * MIB }, nodes: [outputNode] },
   { name: 'flood', sync: false, config: { key: 'bench-flood' }, nodes: [outputNode] },
   { name: 'engineAsync', sync: false, config: { key: 'bench-engine-async' }, nodes: [outputNode] },
+  { name: 'burst', sync: false, config: { key: 'bench-burst' }, nodes: [outputNode] },
   { name: 'soak', sync: false, config: { key: 'bench-soak' }, nodes: [outputNode] },
   {
     name: 'worst',
@@ -378,7 +430,10 @@ function deepBody(): Buffer {
  * A fifth client: signs in as root, then reads `workflows:list` one request after another (every
  * 50 ms) until `until()`; returns each request's latency in ms.
  */
-async function pollAdmin(until: () => boolean): Promise<{ latencies: number[]; errors: number; first?: string }> {
+async function pollAdmin(
+  origin: string,
+  until: () => boolean,
+): Promise<{ latencies: number[]; errors: number; first?: string }> {
   const signIn = await fetch(`${origin}/api/auth:signIn`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Authenticator': 'basic' },
@@ -425,59 +480,38 @@ const github = (body: Buffer, forged = false) => ({
     ? `sha256=${'0'.repeat(64)}`
     : `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
 });
-
-/** Whether the app has the no-op floor at the webhook route's place (see server.ts). */
-let noopFloor = false;
-let created: Record<string, { id: string; key: string; webhookKey: string }> = {};
-const hook = (name: string) => `${origin}/api/webhooks/${created[name].webhookKey}`;
+const hook = (t: Target, name: string) => `${t.origin}/api/webhooks/${t.created[name].webhookKey}`;
 
 // Notes and verifications that go under the table.
 /** Every async run's check: each 202's delivery id found as an execution when the load ended. */
-const verifications: Array<{ ok: boolean; accepted: number; found: number }> = [];
+const verifications: Record<TargetId, Array<{ ok: boolean; accepted: number; found: number }>> = {
+  full: [],
+  light: [],
+};
 const notes: string[] = [];
 const facts: Record<string, number | string | boolean> = {};
 
-async function execStats(name: string): Promise<ExecStats> {
-  return app.rpc.call('execStats', { workflowId: created[name].id });
-}
-
 /**
  * After an async run: checks that every 202's delivery id is stored as an execution (eventKey)
- * right when the load ended, then optionally waits for the engine to run them all.
+ * right when the load ended.
  */
-async function verifyAccepted(name: string, label: string, measured: Measured) {
-  const stats = await execStats(name);
+async function verifyAccepted(t: Target, name: string, label: string, measured: Measured) {
+  const stats = await t.execStats(t.created[name].id);
   const ids = measured.load?.ids ?? [];
   const accepted = measured.load?.statuses?.['202'] ?? 0;
-  const file = path.join(tempDir, `ids-${name}-${Date.now()}.txt`);
-  writeFileSync(file, ids.join('\n'));
-  const check = await app.rpc.call<{ ids: number; found: number; unique: number }>('verifyIds', {
-    workflowId: created[name].id,
-    file,
-  });
-  rmSync(file, { force: true });
+  const check = await t.verifyIds(t.created[name].id, ids);
   const ok = check.found === accepted && check.ids === accepted && check.unique === accepted;
-  verifications.push({ ok, accepted, found: check.found });
-  const text = `${label}: ${int(accepted)} answered 202, ${int(check.found)} of their delivery ids stored as executions when the load ended (${int(stats.total)} rows, ${int(stats.resolved)} already resolved)${ok ? '' : ' — MISMATCH'}`;
+  verifications[t.id].push({ ok, accepted, found: check.found });
+  const text = `${t.title}, ${label}: ${int(accepted)} answered 202, ${int(check.found)} of their delivery ids stored as executions when the load ended (${int(stats.total)} rows, ${int(stats.resolved)} already resolved)${ok ? '' : ' — MISMATCH'}`;
   return { ok, accepted, found: check.found, stats, text };
 }
-
-async function purge(name: string) {
-  return app.rpc.call<{ deleted: number; idle: boolean }>(
-    'purge',
-    { workflowId: created[name].id, timeoutMs: 120_000 },
-    150_000,
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /** The commit the app is started from, and whether src/ or scripts/ differ from it. */
 function revision(): string {
   try {
     let commit = execSync('git rev-parse --short HEAD', { cwd: root }).toString().trim();
-    if (execSync('git status --porcelain -- src scripts', { cwd: root }).toString().trim()) {
-      commit += ' + uncommitted changes in src/ or scripts/';
+    if (execSync('git status --porcelain -- src scripts bench', { cwd: root }).toString().trim()) {
+      commit += ' + uncommitted changes in src/, scripts/ or bench/';
     }
     return commit;
   } catch {
@@ -485,463 +519,35 @@ function revision(): string {
   }
 }
 
-async function main() {
-  const startedAt = new Date();
-  facts.revision = revision();
-  const loadBefore = os.loadavg();
-  tempDir = mkdtempSync(path.join(os.tmpdir(), 'webhook-bench-'));
-  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
-  database = await createBenchDatabase(tempDir);
-  console.log(
-    `webhook bench: ${database.label}; ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} round(s); temp ${tempDir}`,
-  );
+const engineRowName = (concurrency: number) => `engine alone: trigger() x${concurrency} in flight, in the app process`;
+const SYNC32 = `sync: one Output node, ${CONNECTIONS} conn.`;
+const KOA = 'Koa baseline: bare route + JSON body parser';
+const REJECTS = {
+  forged: 'reject: forged GitHub signature (401), failure budget off',
+  unknown: 'reject: unknown key (404)',
+  ip: 'reject: IP not allowed (403)',
+};
+const ASYNC = 'async accept (202), one Output node [backlog: checked, then purged]';
+const FLOOD_ALONE = 'flood test: async accept alone [backlog purged after each run]';
+const FLOOD_WITH = 'flood test: async accept during a forged flood (budget on, as shipped)';
+const FLOOD_WITH_OFF = 'flood test: async accept during a forged flood, failure budget off';
+const FLOOD_ITSELF = 'flood test: the forged flood itself (401, budget on)';
+const FLOOD_ITSELF_OFF = 'flood test: the forged flood itself (401, budget off)';
 
-  // The baseline and the app, each in its own process.
-  const koaSpawned = runs('baseline')
-    ? spawnNode('koa baseline', 'koa-baseline.ts', [], process.env, path.join(tempDir, 'koa.log'))
-    : null;
-  const serverEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...database.env,
-    STORAGE_PATH: path.join(tempDir, 'storage'),
-    APP_PORT: '0',
-    WEBHOOK_DEMO: 'off',
-    LOGGER_TRANSPORT: 'console',
-    LOGGER_LEVEL: process.env.LOGGER_LEVEL ?? 'error',
-    DB_LOGGING: 'off',
-  };
-  const t0 = performance.now();
-  const serverSpawned = spawnNode(
-    'app server',
-    'server.ts',
-    [],
-    serverEnv,
-    path.join(tempDir, 'server.log'),
-    process.env.BENCH_SERVER_NODE_OPTIONS,
-    // Node options that NODE_OPTIONS refuses, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-    (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
-  );
-  if (koaSpawned) koa = await waitReady('koa baseline', koaSpawned, 60);
-  app = await waitReady('app server', serverSpawned, START_TIMEOUT);
-  origin = `http://127.0.0.1:${app.port}`;
-  facts.startSeconds = (performance.now() - t0) / 1000;
-  console.log(`app ready at ${origin} (pid ${app.pid}) in ${facts.startSeconds.toFixed(1)} s; creating workflows...`);
-  created = await app.rpc.call('setup', specs);
-  // Rejection rows measure what a rejection costs: the per-source budget for failed
-  // authentication (which holds a flood's 401s) is off for them, and on for the flood test.
-  const budget = await app.rpc.call<{ perSecond: number; delayMs: number }>('authBudget', { on: true });
-  facts.authBudget = `${budget.perSecond} failures/s per source, then ${budget.delayMs} ms hold`;
-  await app.rpc.call('authBudget', { on: false });
-  notes.push(
-    `The per-source budget for failed authentication (${facts.authBudget}) is off in the rejection and routing rows, which measure the cost of a rejection, and on (as shipped) in the flood test, unless the row says otherwise`,
-  );
-  const { order: fullOrder, natural } = (await app.rpc.call('middlewareOrder')) as {
-    order: string[];
-    natural: string[] | null;
-  };
-  noopFloor = fullOrder.includes('bench-noop-position');
-  const order = fullOrder.filter((t) => !t.startsWith('bench-'));
-  const webhookAt = order.indexOf('webhooks');
-  facts.middleware = `NocoBase middleware a webhook request passes before the webhook route: ${
-    order.slice(0, webhookAt).join(' > ') || '(none)'
-  }`;
-  console.log(facts.middleware);
-  const nocobaseOnly = order.filter((t) => t !== 'webhooks' && t !== 'webhookMaskSecrets');
-  if (natural && natural.join('>') !== nocobaseOnly.join('>')) {
-    const warning = `WARNING: the plugin's middleware changes the order of NocoBase's own middleware for every request. Without it: ${natural.join(' > ')}. With it: ${nocobaseOnly.join(' > ')}`;
-    console.warn(warning);
-    notes.push(warning);
-  }
-  facts.rssAfterStart = rssMb(app.pid);
-
-  // Warm-up (not recorded): JIT, connection pools, caches.
-  console.log('warming up...');
-  const warm = { durationSec: 1 };
-  if (koa)
-    await runLoad({
-      ...warm,
-      url: `http://127.0.0.1:${koa.port}/hook`,
-      headers: json,
-      body: smallBody,
-      connections: CONNECTIONS,
-      maxRequests: MAX_REQUESTS,
-      expect: [200],
-    });
-  const warmups: Array<[Group, string, Record<string, string>, number]> = [
-    ['reject', hook('github'), github(smallBody, true), 401],
-    ['sync', hook('sync'), json, 200],
-    ['sync', hook('github'), github(smallBody), 200],
-    ['async', hook('async'), json, 202],
-  ];
-  for (const [group, url, headers, expect] of warmups) {
-    if (!runs(group)) continue;
-    await runLoad({
-      ...warm,
-      url,
-      headers,
-      body: smallBody,
-      connections: CONNECTIONS,
-      maxRequests: MAX_REQUESTS,
-      expect: [expect],
-    });
-    await settle();
-  }
-  if (runs('async')) await purge('async');
-  await settle();
-
-  // 1. Interleaved rounds of the quick scenarios: baseline, rejections, sync, the engine alone.
-  for (let round = 1; round <= ROUNDS; round++) {
-    if (!['baseline', 'reject', 'sync', 'engine'].some((g) => runs(g as Group))) break;
-    console.log(`round ${round}/${ROUNDS}: baseline, rejections, sync, engine...`);
-    if (koa && runs('baseline')) {
-      record(
-        'Koa baseline: bare route + JSON body parser',
-        await load(
-          'koa',
-          { url: `http://127.0.0.1:${koa.port}/hook`, headers: json, body: smallBody, expect: [200] },
-          koa.pid,
-        ),
-      );
-    }
-    if (runs('baseline')) {
-      record(
-        'floor: node:http 204 in the app process',
-        await load('noop-raw', { url: `${origin}/bench-noop/raw`, headers: json, body: smallBody, expect: [204] }),
-      );
-      if (noopFloor)
-        record(
-          "floor: NocoBase no-op 204 at the webhook route's place",
-          await load('noop-position', {
-            url: `${origin}/api/bench-noop/position`,
-            headers: json,
-            body: smallBody,
-            expect: [204],
-          }),
-        );
-    }
-    if (runs('reject')) {
-      record(
-        'reject: forged GitHub signature (401)',
-        await load('reject-forged', {
-          url: hook('github'),
-          headers: github(smallBody, true),
-          body: smallBody,
-          expect: [401],
-        }),
-      );
-      record(
-        'reject: unknown key (404)',
-        await load('reject-unknown', {
-          url: `${origin}/api/webhooks/bench-no-such-key`,
-          headers: json,
-          body: smallBody,
-          expect: [404],
-        }),
-      );
-      record(
-        'reject: IP not allowed (403)',
-        await load('reject-ip', { url: hook('ip'), headers: json, body: smallBody, expect: [403] }),
-      );
-    }
-    if (runs('sync')) {
-      record(
-        `sync: one Output node, ${CONNECTIONS} conn.`,
-        await load('sync', { url: hook('sync'), headers: json, body: smallBody, expect: [200] }),
-      );
-      row(`sync: one Output node, ${CONNECTIONS} conn.`).vsEngine = true;
-      record(
-        `sync + GitHub signature, ${CONNECTIONS} conn.`,
-        await load('sync-github', { url: hook('github'), headers: github(smallBody), body: smallBody, expect: [200] }),
-      );
-      row(`sync + GitHub signature, ${CONNECTIONS} conn.`).vsEngine = true;
-    }
-    if (runs('engine') || runs('sync')) {
-      await engineSync(1);
-      // On SQLite, 32 trigger() calls in flight can hang the engine for good: measured last.
-      if (database?.dialect !== 'sqlite') await engineSync(CONNECTIONS);
-    }
-  }
-
-  // 2. Sync at lower concurrency: zero errors at any concurrency.
-  if (runs('sync')) {
-    for (const c of [1, 8]) {
-      console.log(`sync at ${c} connection(s)...`);
-      record(
-        `sync: one Output node, ${c} conn.`,
-        await load(`sync-${c}`, {
-          url: hook('sync'),
-          headers: json,
-          body: smallBody,
-          expect: [200],
-          connections: c,
-          durationSec: Math.max(2, Math.ceil(DURATION / 2)),
-        }),
-      );
-    }
-  }
-
-  // 3. The engine alone on an async workflow: how fast its own queue drains a burst.
-  let engineAsyncRate = Number.NaN;
-  if (runs('engine') || runs('async')) {
-    console.log(`engine alone, async: ${ENGINE_ASYNC_COUNT} events via trigger()...`);
-    const w = await measureWindow('engine-async', () =>
-      app.rpc.call<{ count: number; done: number; failed: number; seconds: number; rate: number }>(
-        'engineAsync',
-        {
-          webhookKey: created.engineAsync.webhookKey,
-          workflowId: created.engineAsync.id,
-          count: ENGINE_ASYNC_COUNT,
-          timeoutMs: DRAIN_TIMEOUT * 1000,
-        },
-        (DRAIN_TIMEOUT + 60) * 1000,
-      ),
-    );
-    const e = w.value;
-    engineAsyncRate = e.rate;
-    facts.engineAsync = `${e.done} of ${e.count} executions final in ${e.seconds.toFixed(1)} s (${e.failed} failed)`;
-    await purge('engineAsync');
-  }
-
-  // 4. Async accept, then the drain of its backlog.
-  let drainRate = Number.NaN;
-  if (runs('async')) {
-    console.log('async accept...');
-    const m = record(
-      'async accept (202), one Output node',
-      await load('async', { url: hook('async'), headers: json, body: smallBody, expect: [202], collectIds: true }),
-    );
-    const asyncCheck = await verifyAccepted('async', 'async accept', m);
-    notes.push(asyncCheck.text);
-    const backlog = asyncCheck.stats.queueing + asyncCheck.stats.started;
-    console.log(`draining ${int(backlog)} accepted executions (up to ${DRAIN_TIMEOUT} s)...`);
-    const drainStart = performance.now();
-    let stats = asyncCheck.stats;
-    const w = await measureWindow('async-drain', async () => {
-      while (stats.queueing + stats.started > 0 && performance.now() - drainStart < DRAIN_TIMEOUT * 1000) {
-        await new Promise((r) => setTimeout(r, 250));
-        stats = await execStats('async');
-      }
-    });
-    const seconds = (performance.now() - drainStart) / 1000;
-    const left = stats.queueing + stats.started;
-    const done = backlog - left;
-    drainRate = done / seconds;
-    facts.drain = `${int(done)} of ${int(backlog)} backlog executions finished in ${seconds.toFixed(1)} s after the load ended${left ? ` (timed out, ${int(left)} left: about ${int(left / drainRate)} s more)` : ''}; ${int(stats.failed)} failed; server RSS peak ${mb(w.rssPeak)} MB`;
-    notes.push(`async drain: ${facts.drain}`);
-    if (left) await purge('async');
-  }
-
-  // 5. Bodies of 1 KB, 100 KB and 1 MB to an async webhook.
-  if (runs('bodies')) {
-    for (const [name, bytes, label] of [
-      ['body1k', 1024, '1 KB'],
-      ['body100k', 100 * 1024, '100 KB'],
-      ['body1m', MIB, '1 MB'],
-    ] as const) {
-      console.log(`async accept, ${label} bodies...`);
-      const body = sizedBody(bytes);
-      const m = record(
-        `async accept, ${label} JSON body`,
-        await load(`body-${name}`, { url: hook(name), headers: json, body, expect: [202], collectIds: true }),
-      );
-      const check = await verifyAccepted(name, `${label} bodies`, m);
-      notes.push(check.text);
-      await purge(name);
-    }
-  }
-
-  // 6. Flood: accepted traffic alone vs. while forged requests flood the same server.
-  if (runs('flood')) {
-    for (let round = 1; round <= ROUNDS; round++) {
-      console.log(`flood round ${round}/${ROUNDS}: accepted alone, then with a forged-signature flood...`);
-      const alone = record(
-        'flood test: async accept alone',
-        await load('flood-alone', {
-          url: hook('flood'),
-          headers: json,
-          body: smallBody,
-          expect: [202],
-          collectIds: true,
-        }),
-      );
-      const checkAlone = await verifyAccepted('flood', 'flood test, alone', alone);
-      if (!checkAlone.ok) notes.push(checkAlone.text);
-      await purge('flood');
-      for (const on of [true, false]) {
-        await app.rpc.call('authBudget', { on });
-        const suffix = on ? '' : ', failure budget off';
-        const { accepted, flood } = await withFlood(() =>
-          load(`flood-with${on ? '' : '-nobudget'}`, {
-            url: hook('flood'),
-            headers: json,
-            body: smallBody,
-            expect: [202],
-            collectIds: true,
-          }),
-        );
-        record(`flood test: async accept during the flood${suffix}`, accepted);
-        record(`flood test: the forged flood itself (401)${suffix}`, flood);
-        const checkWith = await verifyAccepted('flood', `flood test, with flood${suffix}`, accepted);
-        if (!checkWith.ok) notes.push(checkWith.text);
-        await purge('flood');
-      }
-      await app.rpc.call('authBudget', { on: false });
-    }
-  }
-
-  // 7. Routing: the same scenarios with 10,000 more enabled webhook workflows, interleaved.
-  if (runs('routing') && ROUTES > 0) {
-    console.log(`routing: creating ${int(ROUTES)} more enabled webhook workflows...`);
-    const setup = await app.rpc.call<{ ms: number; indexSize: number }>('bulkWorkflows', { count: ROUTES }, 600_000);
-    facts.routingSetup = `${int(ROUTES)} enabled webhook workflows created in ${(setup.ms / 1000).toFixed(1)} s (bulk INSERT per 500 + the engine's start-up toggle per workflow); index holds ${int(setup.indexSize)} keys`;
-    const few = specs.length;
-    const many = setup.indexSize;
-    for (let round = 1; round <= ROUNDS; round++) {
-      console.log(`routing round ${round}/${ROUNDS}...`);
-      for (const state of ['many', 'few'] as const) {
-        if (state === 'few') {
-          const t = await app.rpc.call<{ ms: number; indexSize: number }>('toggleRouting', { enabled: false }, 600_000);
-          facts.routingToggle = `${int(ROUTES)} workflows switched off/on in ${(t.ms / 1000).toFixed(1)} s`;
-        }
-        const count = state === 'many' ? many : few;
-        record(
-          `routing: forged signature (401), ${int(count)} enabled`,
-          await load(`routing-${state}-forged`, {
-            url: hook('github'),
-            headers: github(smallBody, true),
-            body: smallBody,
-            expect: [401],
-          }),
-        );
-        record(
-          `routing: sync one node, ${int(count)} enabled`,
-          await load(`routing-${state}-sync`, { url: hook('sync'), headers: json, body: smallBody, expect: [200] }),
-        );
-        row(`routing: sync one node, ${int(count)} enabled`).vsEngine = true;
-        if (state === 'few') await app.rpc.call('toggleRouting', { enabled: true }, 600_000);
-      }
-    }
-    facts.routingFew = few;
-    facts.routingMany = many;
-    const one = await app.rpc.call<{ ms: number }>(
-      'createOne',
-      { name: 'one-more', sync: false, config: { key: 'bench-one-more' }, nodes: [outputNode] },
-      600_000,
-    );
-    facts.createOne = `one more webhook workflow created and enabled through the repository (all hooks, key check) with ${int(many)} enabled: ${int(one.ms)} ms`;
-  }
-
-  // 8. Memory: RSS at a steady rate, after warm-up and at the end.
-  let soak: { warm: number; end: number; seconds: number; stored: boolean } | null = null;
-  if (runs('soak') && SOAK > 0) {
-    const warmup = Math.min(60, Math.max(5, SOAK / 4));
-    console.log(`soak: async accept at ${SOAK_RATE} req/s for ${SOAK} s (warm-up ${warmup} s)...`);
-    const samples: Array<[number, number]> = [];
-    const started = performance.now();
-    const timer = setInterval(() => samples.push([(performance.now() - started) / 1000, rssMb(app.pid)]), 1000);
-    const m = record(
-      `soak: async accept at ${SOAK_RATE} req/s for ${SOAK} s`,
-      await load('soak', {
-        url: hook('soak'),
-        headers: json,
-        body: smallBody,
-        expect: [202],
-        collectIds: true,
-        durationSec: SOAK,
-        overallRate: SOAK_RATE,
-        maxRequests: Math.ceil(SOAK_RATE * SOAK * 1.2) + 100,
-      }),
-    );
-    clearInterval(timer);
-    const at = (from: number, to: number) => median(samples.filter(([t]) => t >= from && t <= to).map(([, v]) => v));
-    const check = await verifyAccepted('soak', 'soak', m);
-    soak = {
-      warm: at(warmup - 5, warmup),
-      end: at(SOAK - 5, SOAK + 5),
-      seconds: SOAK,
-      stored: check.ok,
-    };
-    notes.push(check.text);
-    await purge('soak');
-  }
-
-  // 10. Issue 10: the admin API while 4 connections send the worst 1 MiB JSON bodies the caps allow
-  // to an async webhook whose workflow renders them (BENCH_ONLY=worst-bodies).
-  if (runs('worst-bodies')) {
-    const keysBody = manyKeysBody();
-    const nestedBody = deepBody();
-    console.log(
-      `worst bodies: 4 conn. (${int(keysBody.length)}-byte 9,999-key and ${int(nestedBody.length)}-byte depth-64 JSON) for ${WORST_DURATION} s, admin API polled alongside...`,
-    );
-    let done = false;
-    const w = await measureWindow('worst-bodies', async () => {
-      const poll = pollAdmin(() => done);
-      const spec = { url: hook('worst'), headers: json, expect: [202], durationSec: WORST_DURATION, connections: 2 };
-      const loads = await Promise.all([
-        runLoad({ ...spec, body: keysBody, maxRequests: MAX_REQUESTS }),
-        runLoad({ ...spec, body: nestedBody, maxRequests: MAX_REQUESTS }),
-      ]);
-      done = true;
-      return { loads, admin: await poll };
-    });
-    await settle();
-    const { loads, admin } = w.value;
-    const sorted = [...admin.latencies].sort((a, b) => a - b);
-    const pick = (p: number) =>
-      sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN;
-    const names = ['worst bodies: 9,999-key 1 MiB JSON, 2 conn.', 'worst bodies: depth-64 1 MiB JSON, 2 conn.'];
-    for (const [i, l] of loads.entries()) record(names[i], toMeasured(l, w));
-    record('worst bodies: admin workflows:list alongside (1 client, every 50 ms)', {
-      rps: sorted.length / WORST_DURATION,
-      p50: pick(50),
-      p99: pick(99),
-      errors: admin.errors,
-      requests: sorted.length + admin.errors,
-      rssPeak: w.rssPeak,
-      rssEnd: w.rssEnd,
-      foreign: w.foreign,
-    });
-    facts.worstAdminMax = sorted[sorted.length - 1] ?? Number.NaN;
-    const stats = await execStats('worst');
-    notes.push(
-      `worst bodies: ${int(loads.reduce((n, l) => n + l.expected, 0))} accepted in ${WORST_DURATION} s; admin reads: ${int(sorted.length)}, max ${ms(Number(facts.worstAdminMax))} ms${admin.first ? `, first error ${admin.first}` : ''}; executions when the load ended: ${int(stats.resolved)} resolved, ${int(stats.queueing + stats.started)} waiting, ${int(stats.failed)} failed (the waiting ones are deleted before the next scenario)`,
-    );
-    await purge('worst');
-  }
-
-  // 9. SQLite: the engine alone with 32 trigger() calls in flight, last, as it may hang the app.
-  if ((runs('engine') || runs('sync')) && database?.dialect === 'sqlite') {
-    console.log(`engine alone, ${CONNECTIONS} trigger() calls in flight (last: on SQLite this may hang the app)...`);
-    for (let round = 1; round <= ROUNDS; round++) {
-      const e = await engineSync(CONNECTIONS, 15_000);
-      if (e.stuck) break;
-    }
-  }
-
-  const loadAfter = os.loadavg();
-  await report({ startedAt, loadBefore, loadAfter, engineAsyncRate, drainRate, soak });
-}
-
-const engineRowName = (concurrency: number) => `engine alone: trigger() x${concurrency} in flight, in-process`;
-
-/** The engine's own sync rate: direct trigger() calls inside the app process, `concurrency` in flight. */
-async function engineSync(concurrency: number, graceMs = 20_000): Promise<EngineRunResult> {
-  const w = await measureWindow(`engine-sync-${concurrency}`, () =>
-    app.rpc.call<EngineRunResult>(
-      'engineSync',
-      {
-        webhookKey: created.sync.webhookKey,
-        concurrency,
-        durationMs: DURATION * 1000,
-        maxRuns: MAX_REQUESTS,
-        graceMs,
-      },
-      DURATION * 1000 + graceMs + 60_000,
-    ),
+/** The engine's own sync rate in the target's app process, `concurrency` trigger() calls in flight. */
+async function engineSync(t: Target, concurrency: number, graceMs = 20_000): Promise<EngineRunResult> {
+  const w = await measureWindow(t, `engine-sync-${concurrency}`, () =>
+    t.engineSync({
+      workflow: t.created.sync,
+      concurrency,
+      durationMs: DURATION * 1000,
+      maxRuns: MAX_REQUESTS,
+      graceMs,
+    }),
   );
   const e = w.value;
-  if (!e.stuck) await settle();
-  record(engineRowName(concurrency), {
+  if (!e.stuck) await t.settle();
+  record(t.id, engineRowName(concurrency), {
     rps: e.rate,
     p50: e.p50,
     p99: e.p99,
@@ -951,14 +557,14 @@ async function engineSync(concurrency: number, graceMs = 20_000): Promise<Engine
     rssEnd: w.rssEnd,
     foreign: w.foreign,
   });
-  if (e.firstError) notes.push(`engine alone x${concurrency}: ${e.firstError}`);
+  if (e.firstError) notes.push(`${t.title}, engine alone x${concurrency}: ${e.firstError}`);
   return e;
 }
 
 /** Runs `body` while a second autocannon, in a process of its own, floods forged signatures. */
-async function withFlood(body: () => Promise<Measured>): Promise<{ accepted: Measured; flood: Measured }> {
+async function withFlood(t: Target, body: () => Promise<Measured>): Promise<{ accepted: Measured; flood: Measured }> {
   const spec: LoadSpec = {
-    url: hook('github'),
+    url: hook(t, 'github'),
     headers: github(smallBody, true),
     bodyBase64: smallBody.toString('base64'),
     connections: CONNECTIONS,
@@ -1002,6 +608,521 @@ async function withFlood(body: () => Promise<Measured>): Promise<{ accepted: Mea
   };
 }
 
+/** Polls a workflow's executions until `count` more than `before` are final; returns the time of the last. */
+async function waitFinal(t: Target, workflowId: string, beforeFinal: number, count: number, since: number) {
+  const deadline = since + DRAIN_TIMEOUT * 1000;
+  for (;;) {
+    const stats = await t.execStats(workflowId);
+    const done = stats.resolved + stats.failed - beforeFinal;
+    if (done >= count || performance.now() > deadline) {
+      return { done, failed: stats.failed, seconds: (performance.now() - since) / 1000, timedOut: done < count };
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function startLight(dbEnv: Record<string, string>): Promise<Target> {
+  const serverEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...dbEnv,
+    STORAGE_PATH: path.join(tempDir, 'light-storage'),
+    APP_PORT: '0',
+    WEBHOOK_DEMO: 'off',
+    LOGGER_TRANSPORT: 'console',
+    LOGGER_LEVEL: process.env.LOGGER_LEVEL ?? 'error',
+    DB_LOGGING: 'off',
+  };
+  const spawned = spawnNode(
+    'light runner',
+    'server.ts',
+    [],
+    serverEnv,
+    path.join(tempDir, 'light.log'),
+    process.env.BENCH_SERVER_NODE_OPTIONS,
+    (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  );
+  const started = await waitReady('light runner', spawned, START_TIMEOUT);
+  lightChild = { child: started.child, rpc: started.rpc, tail: started.tail };
+  const order = (await started.rpc.call('middlewareOrder')) as { order: string[] };
+  return lightTarget(
+    started.rpc,
+    `http://127.0.0.1:${started.port}`,
+    started.pid,
+    dbEnv.DB_DIALECT ?? 'sqlite',
+    order.order.includes('bench-noop-position'),
+  );
+}
+
+async function startFull(dbEnv: Record<string, string>): Promise<Target> {
+  console.log(
+    `full app: building and packing the plugin, installing it into ${path.relative(root, APP_DIR)} on a fresh database...`,
+  );
+  // The stock app, created once from the registry (minutes, ~1 GB), as `npm start` does.
+  execSync(`bash ${JSON.stringify(path.join(root, 'e2e', 'setup-app.sh'))}`, {
+    cwd: root,
+    env: { ...process.env, E2E_APP_DIR: APP_DIR },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const tarballs = packPlugins(path.join(tempDir, 'pack'));
+  full = new FullApp({
+    appDir: APP_DIR,
+    tempDir,
+    dbEnv,
+    port: await freePort(),
+    startTimeoutSec: START_TIMEOUT,
+    nodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS,
+    log: (line) => console.log(line),
+  });
+  const t0 = performance.now();
+  await full.install(tarballs);
+  const t1 = performance.now();
+  await full.start();
+  facts.fullStart = `full app: install + pm add + enable ${((t1 - t0) / 1000).toFixed(1)} s, start ${((performance.now() - t1) / 1000).toFixed(1)} s (pid ${full.pid})`;
+  return fullTarget(full, dbEnv.DB_DIALECT ?? 'sqlite');
+}
+
+async function main() {
+  const startedAt = new Date();
+  facts.revision = revision();
+  const loadBefore = os.loadavg();
+  tempDir = mkdtempSync(path.join(os.tmpdir(), 'webhook-bench-'));
+  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+  const dialect = process.env.DB_DIALECT ?? 'sqlite';
+  console.log(
+    `webhook bench: ${TARGETS.join(' + ')} on ${dialect}; ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} round(s); temp ${tempDir}`,
+  );
+
+  const koaSpawned = runs('baseline')
+    ? spawnNode('koa baseline', 'koa-baseline.ts', [], process.env, path.join(tempDir, 'koa.log'))
+    : null;
+  // One fresh database per target, so that neither shares rows or locks with the other.
+  const dbFor = async (id: TargetId) => {
+    const sub = path.join(tempDir, id);
+    mkdirSync(sub, { recursive: true });
+    const database = await createBenchDatabase(sub);
+    databases.push(database);
+    return database;
+  };
+  for (const id of TARGETS) {
+    const database = await dbFor(id);
+    facts.database = database.label;
+    targets.push(id === 'full' ? await startFull(database.env) : await startLight(database.env));
+  }
+  if (koaSpawned) koa = await waitReady('koa baseline', koaSpawned, 60);
+
+  for (const t of targets) {
+    console.log(`${t.title} ready at ${t.origin} (pid ${t.pid}); creating workflows...`);
+    t.created = await t.setup(specs);
+    const budget = await t.authBudget(true);
+    facts.authBudget = `${budget.perSecond} failures/s per source, then ${budget.delayMs} ms hold`;
+    await t.authBudget(false);
+    const { order } = await t.middlewareOrder();
+    const clean = order.filter((g) => !g.startsWith('bench-'));
+    const at = clean.indexOf('webhooks');
+    facts[`middleware-${t.id}`] =
+      `${t.title}: NocoBase middleware a webhook request passes in the app's Koa chain before the route: ${clean.slice(0, at).join(' > ') || '(none)'}`;
+    facts[`rss-${t.id}`] = rssMb(t.pid);
+  }
+  notes.push(
+    `The per-source budget for failed authentication (${facts.authBudget}) is off in the rejection rows, which measure the cost of a rejection, and on (as shipped) in the flood test unless the row says otherwise`,
+  );
+
+  // Warm-up (not recorded): JIT, connection pools, caches.
+  console.log('warming up...');
+  const warm = { durationSec: 1, connections: CONNECTIONS, maxRequests: MAX_REQUESTS };
+  if (koa)
+    await runLoad({ ...warm, url: `http://127.0.0.1:${koa.port}/hook`, headers: json, body: smallBody, expect: [200] });
+  for (const t of targets) {
+    for (const [url, headers, expect] of [
+      [hook(t, 'github'), github(smallBody, true), 401],
+      [hook(t, 'sync'), json, 200],
+      [hook(t, 'async'), json, 202],
+      [t.floors[t.floors.length - 1].url, json, 204],
+    ] as Array<[string, Record<string, string>, number]>) {
+      await runLoad({ ...warm, url, headers, body: smallBody, expect: [expect] });
+      await t.settle();
+    }
+    await t.purge(t.created.async.id);
+  }
+
+  // 1. Interleaved rounds: Koa, then each target (alternating which goes first): floors,
+  // rejections, sync, the engine alone.
+  for (let round = 1; round <= ROUNDS; round++) {
+    if (!['baseline', 'reject', 'sync', 'engine'].some((g) => runs(g as Group))) break;
+    console.log(`round ${round}/${ROUNDS}: baseline, floors, rejections, sync, engine...`);
+    if (koa) {
+      const m = await load(
+        null,
+        'koa',
+        { url: `http://127.0.0.1:${koa.port}/hook`, headers: json, body: smallBody, expect: [200] },
+        koa.pid,
+      );
+      for (const t of targets) record(t.id, KOA, m);
+    }
+    const order = round % 2 ? targets : [...targets].reverse();
+    for (const t of order) {
+      if (runs('baseline')) {
+        for (const floor of t.floors) {
+          const slug = floor.name === FLOOR_RAW ? 'floor-raw' : floor.name === FLOOR_KOA ? 'floor-koa' : 'floor-route';
+          const m = record(
+            t.id,
+            floor.name,
+            await load(t, slug, { url: floor.url, headers: json, body: smallBody, expect: [204] }),
+          );
+          if (floor.alsoAs) record(t.id, floor.alsoAs, m);
+        }
+      }
+      if (runs('reject')) {
+        record(
+          t.id,
+          REJECTS.forged,
+          await load(t, 'reject-forged', {
+            url: hook(t, 'github'),
+            headers: github(smallBody, true),
+            body: smallBody,
+            expect: [401],
+          }),
+        );
+        record(
+          t.id,
+          REJECTS.unknown,
+          await load(t, 'reject-unknown', {
+            url: `${t.origin}/api/webhooks/bench-no-such-key`,
+            headers: json,
+            body: smallBody,
+            expect: [404],
+          }),
+        );
+        record(
+          t.id,
+          REJECTS.ip,
+          await load(t, 'reject-ip', { url: hook(t, 'ip'), headers: json, body: smallBody, expect: [403] }),
+        );
+      }
+      if (runs('sync')) {
+        record(
+          t.id,
+          SYNC32,
+          await load(t, 'sync', { url: hook(t, 'sync'), headers: json, body: smallBody, expect: [200] }),
+        );
+        row(SYNC32).vsEngine = true;
+        const name = `sync + GitHub signature, ${CONNECTIONS} conn.`;
+        record(
+          t.id,
+          name,
+          await load(t, 'sync-github', {
+            url: hook(t, 'github'),
+            headers: github(smallBody),
+            body: smallBody,
+            expect: [200],
+          }),
+        );
+        row(name).vsEngine = true;
+      }
+      if (runs('engine') || runs('sync')) {
+        await engineSync(t, 1);
+        // On SQLite, 32 trigger() calls in flight can hang the engine: measured last.
+        if (t.dialect !== 'sqlite') await engineSync(t, CONNECTIONS);
+      }
+    }
+  }
+
+  // 2. Sync at lower concurrency: zero errors at any concurrency.
+  if (runs('sync')) {
+    for (const c of [1, 8]) {
+      for (const t of targets) {
+        console.log(`${t.title}: sync at ${c} connection(s)...`);
+        const name = `sync: one Output node, ${c} conn.`;
+        record(
+          t.id,
+          name,
+          await load(t, `sync-${c}`, {
+            url: hook(t, 'sync'),
+            headers: json,
+            body: smallBody,
+            expect: [200],
+            connections: c,
+            durationSec: Math.max(2, Math.ceil(DURATION / 2)),
+          }),
+        );
+        row(name).vsEngine = true;
+      }
+    }
+  }
+
+  // 3. Flood: accepted traffic alone vs. while forged requests flood the same server. Each run's
+  // backlog is checked, then purged, so that no drain runs under the next one.
+  if (runs('flood')) {
+    for (let round = 1; round <= FLOOD_ROUNDS; round++) {
+      for (const t of targets) {
+        console.log(`${t.title}: flood round ${round}/${FLOOD_ROUNDS}...`);
+        const floodSpec = { url: hook(t, 'flood'), headers: json, body: smallBody, expect: [202], collectIds: true };
+        const alone = record(t.id, FLOOD_ALONE, await load(t, 'flood-alone', floodSpec));
+        const checkAlone = await verifyAccepted(t, 'flood', 'flood test, alone', alone);
+        if (!checkAlone.ok) notes.push(checkAlone.text);
+        await t.purge(t.created.flood.id);
+        for (const on of [true, false]) {
+          await t.authBudget(on);
+          const { accepted, flood } = await withFlood(t, () =>
+            load(t, `flood-with${on ? '' : '-nobudget'}`, floodSpec),
+          );
+          record(t.id, on ? FLOOD_WITH : FLOOD_WITH_OFF, accepted);
+          record(t.id, on ? FLOOD_ITSELF : FLOOD_ITSELF_OFF, flood);
+          const check = await verifyAccepted(t, 'flood', `flood test, with flood${on ? '' : ', budget off'}`, accepted);
+          if (!check.ok) notes.push(check.text);
+          await t.purge(t.created.flood.id);
+        }
+        await t.authBudget(false);
+      }
+    }
+  }
+
+  // 4. Async accept: req/s and latency; every 202's delivery id looked up when the load ends; the
+  // backlog is then purged (its drain is the burst's business, below).
+  if (runs('async')) {
+    for (let round = 1; round <= Math.min(ROUNDS, 2); round++) {
+      for (const t of targets) {
+        console.log(`${t.title}: async accept ${round}...`);
+        const m = record(
+          t.id,
+          ASYNC,
+          await load(t, 'async', {
+            url: hook(t, 'async'),
+            headers: json,
+            body: smallBody,
+            expect: [202],
+            collectIds: true,
+          }),
+        );
+        const check = await verifyAccepted(t, 'async', 'async accept', m);
+        if (round === 1 || !check.ok) notes.push(check.text);
+        await t.purge(t.created.async.id);
+      }
+    }
+  }
+
+  // 5. Optional: bodies of 1 KB, 100 KB and 1 MB to an async webhook.
+  if (runs('bodies')) {
+    for (const t of targets) {
+      for (const [name, bytes, label] of [
+        ['body1k', 1024, '1 KB'],
+        ['body100k', 100 * 1024, '100 KB'],
+        ['body1m', MIB, '1 MB'],
+      ] as const) {
+        console.log(`${t.title}: async accept, ${label} bodies...`);
+        const m = record(
+          t.id,
+          `async accept, ${label} JSON body [backlog purged]`,
+          await load(t, `body-${name}`, {
+            url: hook(t, name),
+            headers: json,
+            body: sizedBody(bytes),
+            expect: [202],
+            collectIds: true,
+          }),
+        );
+        notes.push((await verifyAccepted(t, name, `${label} bodies`, m)).text);
+        await t.purge(t.created[name].id);
+      }
+    }
+  }
+
+  // 6. Optional, light runner only (bulk-created rows through IPC): routing with 10,000 more webhooks.
+  const light = targets.find((t) => t.id === 'light');
+  if (runs('routing') && ROUTES > 0 && light?.rpc) {
+    const rpc = light.rpc;
+    console.log(`light runner, routing: creating ${int(ROUTES)} more enabled webhook workflows...`);
+    const setup = await rpc.call<{ ms: number; indexSize: number }>('bulkWorkflows', { count: ROUTES }, 600_000);
+    facts.routingSetup = `${int(ROUTES)} enabled webhook workflows created in ${(setup.ms / 1000).toFixed(1)} s; index holds ${int(setup.indexSize)} keys`;
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const state of ['many', 'few'] as const) {
+        if (state === 'few') await rpc.call('toggleRouting', { enabled: false }, 600_000);
+        const label = state === 'many' ? `${int(setup.indexSize)} enabled` : `${specs.length} enabled`;
+        record(
+          'light',
+          `routing (light runner only): forged signature (401), ${label}`,
+          await load(light, `routing-${state}-forged`, {
+            url: hook(light, 'github'),
+            headers: github(smallBody, true),
+            body: smallBody,
+            expect: [401],
+          }),
+        );
+        if (state === 'few') await rpc.call('toggleRouting', { enabled: true }, 600_000);
+      }
+    }
+  }
+
+  // 7. Optional: memory at a steady rate.
+  if (runs('soak') && SOAK > 0) {
+    for (const t of targets) {
+      console.log(`${t.title}: soak, async accept at ${SOAK_RATE} req/s for ${SOAK} s...`);
+      const warmup = Math.min(60, Math.max(5, SOAK / 4));
+      const samples: Array<[number, number]> = [];
+      const started = performance.now();
+      const timer = setInterval(() => samples.push([(performance.now() - started) / 1000, rssMb(t.pid)]), 1000);
+      const m = record(
+        t.id,
+        `soak: async accept at ${SOAK_RATE} req/s for ${SOAK} s`,
+        await load(t, 'soak', {
+          url: hook(t, 'soak'),
+          headers: json,
+          body: smallBody,
+          expect: [202],
+          collectIds: true,
+          durationSec: SOAK,
+          overallRate: SOAK_RATE,
+          maxRequests: Math.ceil(SOAK_RATE * SOAK * 1.2) + 100,
+        }),
+      );
+      clearInterval(timer);
+      const at = (from: number, to: number) => median(samples.filter(([s]) => s >= from && s <= to).map(([, v]) => v));
+      notes.push(
+        `${t.title}, soak: RSS ${mb(at(warmup - 5, warmup))} MB after warm-up -> ${mb(at(SOAK - 5, SOAK + 5))} MB at the end`,
+      );
+      notes.push((await verifyAccepted(t, 'soak', 'soak', m)).text);
+      await t.purge(t.created.soak.id);
+    }
+  }
+
+  // 8. Optional (issue 10): the admin API while 4 connections send the worst 1 MiB JSON bodies.
+  if (runs('worst-bodies')) {
+    const keysBody = manyKeysBody();
+    const nestedBody = deepBody();
+    for (const t of targets) {
+      console.log(`${t.title}: worst bodies for ${WORST_DURATION} s, admin API polled alongside...`);
+      let done = false;
+      const w = await measureWindow(t, 'worst-bodies', async () => {
+        const poll = pollAdmin(t.origin, () => done);
+        const spec = {
+          url: hook(t, 'worst'),
+          headers: json,
+          expect: [202],
+          durationSec: WORST_DURATION,
+          connections: 2,
+        };
+        const loads = await Promise.all([
+          runLoad({ ...spec, body: keysBody, maxRequests: MAX_REQUESTS }),
+          runLoad({ ...spec, body: nestedBody, maxRequests: MAX_REQUESTS }),
+        ]);
+        done = true;
+        return { loads, admin: await poll };
+      });
+      await t.settle();
+      const { loads, admin } = w.value;
+      const sorted = [...admin.latencies].sort((a, b) => a - b);
+      const pick = (p: number) =>
+        sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN;
+      const names = ['worst bodies: 9,999-key 1 MiB JSON, 2 conn.', 'worst bodies: depth-64 1 MiB JSON, 2 conn.'];
+      for (const [i, l] of loads.entries()) record(t.id, names[i], toMeasured(l, w));
+      record(t.id, 'worst bodies: admin workflows:list alongside (1 client, every 50 ms)', {
+        rps: sorted.length / WORST_DURATION,
+        p50: pick(50),
+        p99: pick(99),
+        errors: admin.errors,
+        requests: sorted.length + admin.errors,
+        rssPeak: w.rssPeak,
+        rssEnd: w.rssEnd,
+        foreign: w.foreign,
+      });
+      await t.purge(t.created.worst.id);
+    }
+  }
+
+  // 9. The burst, end to end, full app only (it waits for the drain, so it runs after the others):
+  // BENCH_BURST async deliveries at 32 connections, from the first request to the last execution
+  // resolved; then the engine alone given the same number of executions in the same process.
+  const fullT = targets.find((t) => t.id === 'full');
+  let burst: null | {
+    accepted: number;
+    errors: number;
+    acceptSeconds: number;
+    acceptRps: number;
+    p99: number;
+    total: { seconds: number; done: number; failed: number; timedOut: boolean };
+    engine: { seconds: number; done: number; failed: number; timedOut: boolean } | null;
+    foreign: number;
+    engineForeign: number;
+    rssPeak: number;
+  } = null;
+  if (runs('burst') && fullT && BURST > 0) {
+    console.log(
+      `full app, burst: ${int(BURST)} async deliveries at ${CONNECTIONS} conn., then until the last execution resolved...`,
+    );
+    const before = await fullT.execStats(fullT.created.burst.id);
+    let acceptEnd = 0;
+    const w = await measureWindow(fullT, 'burst', async () => {
+      const started = performance.now();
+      const result = await runLoad({
+        url: hook(fullT, 'burst'),
+        headers: json,
+        body: smallBody,
+        expect: [202],
+        connections: CONNECTIONS,
+        durationSec: 600,
+        maxRequests: BURST,
+      });
+      acceptEnd = performance.now();
+      const total = await waitFinal(
+        fullT,
+        fullT.created.burst.id,
+        before.resolved + before.failed,
+        result.expected,
+        started,
+      );
+      return { result, total, started };
+    });
+    const { result, total } = w.value;
+    let engine = null;
+    let engineForeign = Number.NaN;
+    // Whatever the webhook burst left (a timed-out drain) must not run under the engine's burst:
+    // on SQLite the engine saves a new event only between two executions.
+    await fullT.purge(fullT.created.burst.id);
+    if (fullT.engineAsyncStart) {
+      console.log(`full app, burst: the engine alone, ${int(BURST)} executions given to trigger()...`);
+      const e0 = await fullT.execStats(fullT.created.engineAsync.id);
+      const ew = await measureWindow(fullT, 'burst-engine', async () => {
+        const started = performance.now();
+        await fullT.engineAsyncStart!(fullT.created.engineAsync, BURST);
+        return waitFinal(fullT, fullT.created.engineAsync.id, e0.resolved + e0.failed, BURST, started);
+      });
+      engine = ew.value;
+      engineForeign = ew.foreign;
+    }
+    burst = {
+      accepted: result.expected,
+      errors: result.errors,
+      acceptSeconds: (acceptEnd - w.value.started) / 1000,
+      acceptRps: result.rps,
+      p99: result.p99,
+      total,
+      engine,
+      foreign: w.foreign,
+      engineForeign,
+      rssPeak: w.rssPeak,
+    };
+    await fullT.purge();
+  }
+
+  // 10. SQLite: the engine alone with 32 trigger() calls in flight, last, as it may hang the app.
+  if (runs('engine') || runs('sync')) {
+    for (const t of targets.filter((x) => x.dialect === 'sqlite')) {
+      console.log(
+        `${t.title}: engine alone, ${CONNECTIONS} trigger() calls in flight (last: on SQLite this may hang the app)...`,
+      );
+      for (let round = 1; round <= ROUNDS; round++) {
+        const e = await engineSync(t, CONNECTIONS, 15_000);
+        if (e.stuck) break;
+      }
+    }
+  }
+
+  const loadAfter = os.loadavg();
+  await report({ startedAt, loadBefore, loadAfter, dialect, burst });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The report
 
@@ -1009,223 +1130,211 @@ async function report(ctx: {
   startedAt: Date;
   loadBefore: number[];
   loadAfter: number[];
-  engineAsyncRate: number;
-  drainRate: number;
-  soak: { warm: number; end: number; seconds: number; stored: boolean } | null;
+  dialect: string;
+  burst: null | {
+    accepted: number;
+    errors: number;
+    acceptSeconds: number;
+    acceptRps: number;
+    p99: number;
+    total: { seconds: number; done: number; failed: number; timedOut: boolean };
+    engine: { seconds: number; done: number; failed: number; timedOut: boolean } | null;
+    foreign: number;
+    engineForeign: number;
+    rssPeak: number;
+  };
 }) {
-  const koaRps = rpsOf('Koa baseline: bare route + JSON body parser');
-  const engineAt1 = rpsOf(engineRowName(1));
-  const engineAtN = rpsOf(engineRowName(CONNECTIONS));
-  // The engine's own rate: its best at either concurrency (on SQLite, 32 in flight can hang it).
-  const engineRps =
-    Math.max(Number.isFinite(engineAt1) ? engineAt1 : 0, Number.isFinite(engineAtN) ? engineAtN : 0) || Number.NaN;
-  const engineBest = engineAtN >= engineAt1 || !Number.isFinite(engineAt1) ? CONNECTIONS : 1;
-  const dialect = database?.dialect ?? 'sqlite';
+  const ids = targets.map((t) => t.id);
+  const title = (id: TargetId) => (id === 'full' ? 'full app' : 'light runner');
+  const koaRps = (id: TargetId) => rpsOf(id, KOA);
+  const engineOf = (id: TargetId) => {
+    const at1 = rpsOf(id, engineRowName(1));
+    const atN = rpsOf(id, engineRowName(CONNECTIONS));
+    const best = Math.max(Number.isFinite(at1) ? at1 : 0, Number.isFinite(atN) ? atN : 0) || Number.NaN;
+    return { at1, atN, best, bestAt: atN >= at1 || !Number.isFinite(at1) ? CONNECTIONS : 1 };
+  };
 
-  const header = [
-    'scenario',
-    'req/s',
-    'min-max',
-    'vs Koa',
-    'vs engine',
-    'p50 ms',
-    'p99 ms',
-    'errors',
-    'RSS MB',
-    'other load',
-  ];
+  // One block of columns per target: req/s (min-max), vs Koa, vs engine, p50, p99, errors, RSS, other load.
+  const header = ['scenario'];
+  const align: Array<'l' | 'r'> = ['l'];
+  for (const id of ids) {
+    header.push(
+      `${title(id)} req/s`,
+      'min-max',
+      'vs Koa',
+      'vs engine',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'RSS MB',
+      'other load',
+    );
+    align.push('r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r');
+  }
   const body: string[][] = [];
   for (const r of rows.values()) {
-    const rps = median(r.runs.map((m) => m.rps));
-    const mid = medianRun(r);
-    const spread =
-      r.runs.length > 1
-        ? `${rate(Math.min(...r.runs.map((m) => m.rps)))}-${rate(Math.max(...r.runs.map((m) => m.rps)))}`
-        : '';
-    const errors = r.runs.reduce((s, m) => s + m.errors, 0);
-    const requests = r.runs.reduce((s, m) => s + m.requests, 0);
-    body.push([
-      r.name,
-      rate(rps),
-      spread,
-      r.name.startsWith('Koa') ? '100%' : pct((100 * rps) / koaRps),
-      r.vsEngine || r.name.startsWith('engine alone: trigger') ? pct((100 * rps) / engineRps) : '',
-      ms(mid.p50),
-      ms(mid.p99),
-      `${int(errors)}/${int(requests)}`,
-      mb(Math.max(...r.runs.map((m) => m.rssPeak))),
-      `${median(r.runs.map((m) => m.foreign)).toFixed(2)} cores`,
-    ]);
-  }
-  if (Number.isFinite(ctx.engineAsyncRate)) {
-    body.push([
-      'engine alone, async: drain of a trigger() burst',
-      rate(ctx.engineAsyncRate),
-      '',
-      '',
-      '',
-      '',
-      '',
-      '',
-      '',
-      '',
-    ]);
-  }
-  if (Number.isFinite(ctx.drainRate)) {
-    body.push([
-      'async backlog drain after the load (executions/s)',
-      rate(ctx.drainRate),
-      '',
-      '',
-      pct((100 * ctx.drainRate) / ctx.engineAsyncRate),
-      '',
-      '',
-      '',
-      '',
-      '',
-    ]);
-  }
-  const main = table(header, body, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
-
-  // Targets of issue 5.
-  type Verdict = [string, boolean | null, string];
-  const targets: Verdict[] = [];
-  const get = (name: string) => rows.get(name);
-  const asyncRow = get('async accept (202), one Output node');
-  if (asyncRow) {
-    const rps = rpsOf(asyncRow.name);
-    const p99 = medianRun(asyncRow).p99;
-    targets.push(['async: >= 2,500 accepted req/s', rps >= 2500, `${rate(rps)} req/s`]);
-    targets.push(['async: p99 < 50 ms', p99 < 50, `p99 ${ms(p99)} ms`]);
-  }
-  if (verifications.length) {
-    const accepted = verifications.reduce((n, v) => n + v.accepted, 0);
-    const found = verifications.reduce((n, v) => n + v.found, 0);
-    targets.push([
-      'async: every 202 stored before it is sent',
-      verifications.every((v) => v.ok),
-      `${int(found)} of ${int(accepted)} delivery ids of 202 answers found as executions right when each load ended (${verifications.length} async runs)`,
-    ]);
-  }
-  const syncRow = get(`sync: one Output node, ${CONNECTIONS} conn.`);
-  if (syncRow && Number.isFinite(engineRps)) {
-    const rps = rpsOf(syncRow.name);
-    targets.push([
-      "sync: >= 90% of the engine's own rate",
-      rps >= 0.9 * engineRps,
-      `${rate(rps)} vs ${rate(engineRps)} req/s (engine x${engineBest}, its best; x${engineBest === 1 ? CONNECTIONS : 1}: ${rate(engineBest === 1 ? engineAtN : engineAt1)}) = ${pct((100 * rps) / engineRps)}`,
-    ]);
-    const syncRows = [...rows.values()].filter((r) => /^sync/.test(r.name));
-    const errors = syncRows.reduce((s, r) => s + r.runs.reduce((t, m) => t + m.errors, 0), 0);
-    const total = syncRows.reduce((s, r) => s + r.runs.reduce((t, m) => t + m.requests, 0), 0);
-    targets.push([
-      `sync: zero errors at any concurrency (1, 8, ${CONNECTIONS} conn.)${dialect === 'sqlite' ? '' : ' [target is for SQLite]'}`,
-      errors === 0,
-      `${int(errors)} errors in ${int(total)} requests`,
-    ]);
-  }
-  const rejectNames = [
-    'reject: forged GitHub signature (401)',
-    'reject: unknown key (404)',
-    'reject: IP not allowed (403)',
-  ];
-  if (rejectNames.every((n) => rows.has(n))) {
-    const values = rejectNames.map(rpsOf);
-    targets.push([
-      'rejections: >= 15,000 req/s',
-      Math.min(...values) >= 15_000,
-      `forged ${rate(values[0])}, unknown key ${rate(values[1])}, IP ${rate(values[2])} req/s (floor at the route's place in NocoBase's stack: ${rate(rpsOf("floor: NocoBase no-op 204 at the webhook route's place"))})`,
-    ]);
-  }
-  if (rows.has('flood test: async accept alone')) {
-    const alone = rpsOf('flood test: async accept alone');
-    const during = rpsOf('flood test: async accept during the flood');
-    const slowdown = 100 * (1 - during / alone);
-    const p99a = medianRun(get('flood test: async accept alone')!).p99;
-    const p99b = medianRun(get('flood test: async accept during the flood')!).p99;
-    targets.push([
-      'flood: forged requests slow accepted traffic by < 20%',
-      slowdown < 20,
-      `${rate(alone)} -> ${rate(during)} accepted req/s = ${pct(slowdown)} slower (p99 ${ms(p99a)} -> ${ms(p99b)} ms; flood ${rate(rpsOf('flood test: the forged flood itself (401)'))} req/s, its 401s held past the failure budget)${
-        rows.has('flood test: async accept during the flood, failure budget off')
-          ? `; with the budget off: ${rate(rpsOf('flood test: async accept during the flood, failure budget off'))} accepted req/s = ${pct(100 * (1 - rpsOf('flood test: async accept during the flood, failure budget off') / alone))} slower, flood ${rate(rpsOf('flood test: the forged flood itself (401), failure budget off'))} req/s`
-          : ''
-      }`,
-    ]);
-  }
-  if (facts.routingMany) {
-    const few = rpsOf(`routing: forged signature (401), ${int(facts.routingFew as number)} enabled`);
-    const many = rpsOf(`routing: forged signature (401), ${int(facts.routingMany as number)} enabled`);
-    const syncFew = rpsOf(`routing: sync one node, ${int(facts.routingFew as number)} enabled`);
-    const syncMany = rpsOf(`routing: sync one node, ${int(facts.routingMany as number)} enabled`);
-    const cost = 100 * (1 - many / few);
-    targets.push([
-      `routing: ${int(facts.routingMany as number)} enabled webhooks cost < 5% against ${facts.routingFew}`,
-      cost < 5,
-      `forged-signature rejections ${rate(few)} -> ${rate(many)} req/s = ${pct(cost)} (sync ${rate(syncFew)} -> ${rate(syncMany)} req/s = ${pct(100 * (1 - syncMany / syncFew))})`,
-    ]);
-  }
-  if (Number.isFinite(ctx.drainRate) && Number.isFinite(ctx.engineAsyncRate)) {
-    const ratio = ctx.drainRate / ctx.engineAsyncRate;
-    if (dialect === 'sqlite') {
-      targets.push([
-        'drain: at least as fast as the engine alone',
-        ratio >= 1,
-        `${rate(ctx.drainRate)} vs ${rate(ctx.engineAsyncRate)} executions/s = ${ratio.toFixed(2)}x`,
-      ]);
-    } else {
-      targets.push([
-        'drain: faster than the engine alone (>= 1.2x) where executions run side by side',
-        ratio >= 1.2,
-        `${rate(ctx.drainRate)} vs ${rate(ctx.engineAsyncRate)} executions/s = ${ratio.toFixed(2)}x`,
-      ]);
+    const line = [r.name];
+    for (const id of ids) {
+      const list = r.runs[id];
+      if (!list?.length) {
+        line.push('', '', '', '', '', '', '', '', '');
+        continue;
+      }
+      const rps = median(list.map((m) => m.rps));
+      const mid = medianRun(list);
+      const spread =
+        list.length > 1
+          ? `${rate(Math.min(...list.map((m) => m.rps)))}-${rate(Math.max(...list.map((m) => m.rps)))}`
+          : '';
+      const isEngine = r.name.startsWith('engine alone: trigger');
+      line.push(
+        rate(rps),
+        spread,
+        r.name === KOA ? '100%' : pct((100 * rps) / koaRps(id)),
+        r.vsEngine || isEngine ? pct((100 * rps) / engineOf(id).best) : '',
+        ms(mid.p50),
+        ms(mid.p99),
+        `${int(list.reduce((s, m) => s + m.errors, 0))}/${int(list.reduce((s, m) => s + m.requests, 0))}`,
+        r.name === KOA ? '' : mb(Math.max(...list.map((m) => m.rssPeak))),
+        `${median(list.map((m) => m.foreign)).toFixed(2)}`,
+      );
     }
+    body.push(line);
   }
-  const adminRow = get('worst bodies: admin workflows:list alongside (1 client, every 50 ms)');
-  if (adminRow) {
-    const m = medianRun(adminRow);
-    targets.push([
-      'issue 10: admin API p99 < 200 ms while 4 conn. send the worst 1 MiB JSON bodies',
-      m.p99 < 200,
-      `p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms, max ${ms(Number(facts.worstAdminMax))} ms over ${int(m.requests)} reads; app RSS peak ${mb(m.rssPeak)} MB`,
-    ]);
+  const main = table(header, body, align);
+
+  // Targets of issue 14: on the full app; the light runner's verdict beside it for reference.
+  type Verdict = {
+    target: string;
+    ok: Partial<Record<TargetId, boolean | null>>;
+    measured: Partial<Record<TargetId, string>>;
+  };
+  const verdicts: Verdict[] = [];
+  const add = (target: string, fn: (id: TargetId) => [boolean | null, string] | null) => {
+    const v: Verdict = { target, ok: {}, measured: {} };
+    for (const id of ids) {
+      const got = fn(id);
+      if (!got) continue;
+      v.ok[id] = got[0];
+      v.measured[id] = got[1];
+    }
+    if (Object.keys(v.ok).length) verdicts.push(v);
+  };
+  for (const [key, label] of [
+    ['unknown', 'unknown key 404'],
+    ['ip', 'IP refused 403'],
+    ['forged', 'forged signature 401, failure budget off'],
+  ] as const) {
+    add(`rejection, ${label}: >= 44% of bare Koa`, (id) => {
+      const rps = rpsOf(id, REJECTS[key]);
+      if (!Number.isFinite(rps)) return null;
+      const ratio = (100 * rps) / koaRps(id);
+      const floor = (100 * rpsOf(id, FLOOR_POSITION)) / koaRps(id);
+      return [ratio >= 44, `${rate(rps)} req/s = ${pct(ratio)} (floor at the route's place ${pct(floor)})`];
+    });
   }
-  if (ctx.soak) {
-    const delta = ctx.soak.end - ctx.soak.warm;
-    targets.push([
-      `memory: RSS after the steady run within 50 MB of warm-up${ctx.soak.seconds < 600 ? ` (ran ${ctx.soak.seconds} s; the target asks 600 s: BENCH_SOAK=600)` : ''}`,
-      delta <= 50 && ctx.soak.stored,
-      `${mb(ctx.soak.warm)} -> ${mb(ctx.soak.end)} MB (${delta >= 0 ? '+' : ''}${delta.toFixed(0)} MB) at ${SOAK_RATE} req/s`,
-    ]);
-  }
+  add('async accept: >= 7.4% of bare Koa', (id) => {
+    const rps = rpsOf(id, ASYNC);
+    if (!Number.isFinite(rps)) return null;
+    return [(100 * rps) / koaRps(id) >= 7.4, `${rate(rps)} req/s = ${pct((100 * rps) / koaRps(id))}`];
+  });
+  add('async accept: p99 < 100 ms', (id) => {
+    const p99 = p99Of(id, ASYNC);
+    if (!Number.isFinite(p99)) return null;
+    return [p99 < 100, `p99 ${ms(p99)} ms`];
+  });
+  add('async accept: every 202 stored before it is sent', (id) => {
+    const v = verifications[id];
+    if (!v.length) return null;
+    return [
+      v.every((x) => x.ok),
+      `${int(v.reduce((n, x) => n + x.found, 0))} of ${int(v.reduce((n, x) => n + x.accepted, 0))} delivery ids found as executions when each load ended (${v.length} runs)`,
+    ];
+  });
+  add(`sync (${CONNECTIONS} conn.): >= 90% of the engine alone`, (id) => {
+    const rps = rpsOf(id, SYNC32);
+    const e = engineOf(id);
+    if (!Number.isFinite(rps) || !Number.isFinite(e.best)) return null;
+    return [
+      rps >= 0.9 * e.best,
+      `${rate(rps)} vs ${rate(e.best)} (engine x${e.bestAt}, its best; x1 ${rate(e.at1)}, x${CONNECTIONS} ${rate(e.atN)}) = ${pct((100 * rps) / e.best)}; at 1 conn. ${rate(rpsOf(id, 'sync: one Output node, 1 conn.'))} vs engine x1 ${rate(e.at1)}`,
+    ];
+  });
+  add(`sync: 0 errors at 1, 8 and ${CONNECTIONS} connections`, (id) => {
+    const names = [1, 8, CONNECTIONS].map((c) => `sync: one Output node, ${c} conn.`);
+    const lists = names.map((n) => rows.get(n)?.runs[id] ?? []);
+    if (lists.some((l) => !l.length)) return null;
+    const errors = lists.flat().reduce((s, m) => s + m.errors, 0);
+    const total = lists.flat().reduce((s, m) => s + m.requests, 0);
+    return [errors === 0, `${int(errors)} errors in ${int(total)} requests`];
+  });
+  add('flood: a forged flood slows accepted traffic by < 20% (budget on, as shipped)', (id) => {
+    const alone = rpsOf(id, FLOOD_ALONE);
+    const during = rpsOf(id, FLOOD_WITH);
+    if (!Number.isFinite(alone) || !Number.isFinite(during)) return null;
+    const slowdown = 100 * (1 - during / alone);
+    const off = rpsOf(id, FLOOD_WITH_OFF);
+    return [
+      slowdown < 20,
+      `${rate(alone)} -> ${rate(during)} accepted/s = ${pct(slowdown)} slower (p99 ${ms(p99Of(id, FLOOD_ALONE))} -> ${ms(p99Of(id, FLOOD_WITH))} ms; flood ${rate(rpsOf(id, FLOOD_ITSELF))} 401/s held by the budget); budget off: ${rate(off)} accepted/s = ${pct(100 * (1 - off / alone))} slower, flood ${rate(rpsOf(id, FLOOD_ITSELF_OFF))}/s`,
+    ];
+  });
+  const targetHeader = ['target (issue 14)'];
+  for (const id of ids) targetHeader.push(title(id), `measured (${title(id)})`);
   const targetTable = table(
-    ['target (issue 5)', 'result', 'measured'],
-    targets.map(([t, ok, m]) => [t, ok === null ? 'n/a' : ok ? 'PASS' : 'MISS', m]),
-    ['l', 'l', 'l'],
+    targetHeader,
+    verdicts.map((v) => {
+      const cells = [v.target];
+      for (const id of ids)
+        cells.push(
+          v.ok[id] === undefined ? '' : v.ok[id] === null ? 'n/a' : v.ok[id] ? 'PASS' : 'MISS',
+          v.measured[id] ?? '',
+        );
+      return cells;
+    }),
+    ['l', ...ids.flatMap(() => ['l', 'l'] as const)],
   );
 
-  const commit = String(facts.revision ?? '');
+  let burstText = '';
+  const b = ctx.burst;
+  if (b) {
+    const lines = [
+      `| measure | seconds | executions/s | note |`,
+      `|:--|--:|--:|:--|`,
+      `| webhook: first of ${int(BURST)} async deliveries (${CONNECTIONS} conn.) to the last 202 | ${b.acceptSeconds.toFixed(1)} | ${rate(b.acceptRps)} accepted/s | p99 ${ms(b.p99)} ms, ${int(b.errors)} errors, ${int(b.accepted)} accepted |`,
+      `| webhook: first delivery to the last execution resolved | ${b.total.seconds.toFixed(1)} | ${rate(b.total.done / b.total.seconds)} | ${int(b.total.done)} final, ${int(b.total.failed)} failed${b.total.timedOut ? ', TIMED OUT' : ''}; other load ${b.foreign.toFixed(2)} cores; RSS peak ${mb(b.rssPeak)} MB |`,
+    ];
+    if (b.engine) {
+      lines.push(
+        `| engine alone: the same ${int(BURST)} executions given to trigger() in the app process, to the last resolved | ${b.engine.seconds.toFixed(1)} | ${rate(b.engine.done / b.engine.seconds)} | ${int(b.engine.done)} final, ${int(b.engine.failed)} failed${b.engine.timedOut ? ', TIMED OUT' : ''}; other load ${b.engineForeign.toFixed(2)} cores |`,
+        `| webhook end to end against the engine alone | | | ${(b.total.seconds / b.engine.seconds).toFixed(2)}x the engine's time |`,
+      );
+    }
+    burstText = lines.join('\n');
+  }
+
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const head = [
-    `Webhook trigger bench: ${ctx.startedAt.toISOString()}, commit ${commit || 'unknown'}`,
-    `Database: ${database?.label}. Node ${process.version}, NocoBase ${pkgVersion('@nocobase/server')}, ${os.cpus().length} x ${cpu}.`,
-    `Load: autocannon ${pkgVersion('autocannon')}, ${CONNECTIONS} connections over loopback, ${DURATION} s per run, median of ${ROUNDS} interleaved round(s) where a range is shown. The app, the Koa baseline and the load generator are separate processes.`,
-    `Machine load average (1/5/15 min) before ${ctx.loadBefore.map((v) => v.toFixed(2)).join('/')}, after ${ctx.loadAfter.map((v) => v.toFixed(2)).join('/')}; "other load" = cores kept busy by processes that are not the bench's during the run.`,
+    `Webhook trigger bench: ${ctx.startedAt.toISOString()}, commit ${facts.revision || 'unknown'}`,
+    `Database: ${facts.database} (one fresh database per target). Node ${process.version}, NocoBase ${pkgVersion('@nocobase/server')}, ${os.cpus().length} x ${cpu}.`,
+    `Full app: the stock NocoBase 2.2.15 app (${path.relative(root, APP_DIR) || APP_DIR}) started by \`nocobase-v1 start\` (APP_LAUNCH_MODE=node: Gateway, app supervisor, the preset's plugins), this plugin installed from its tarball; driven over HTTP only. Light runner: \`app.callback()\` on a bare http.createServer (scripts/app.ts's plugins), driven over IPC.`,
+    `Load: autocannon ${pkgVersion('autocannon')}, ${CONNECTIONS} connections over loopback, ${DURATION} s per run, median of ${ROUNDS} interleaved round(s) where a range is shown (flood: ${FLOOD_ROUNDS}). The apps, the Koa baseline and the load generator are separate processes; both apps run throughout.`,
+    `Machine load average (1/5/15 min) before ${ctx.loadBefore.map((v) => v.toFixed(2)).join('/')}, after ${ctx.loadAfter.map((v) => v.toFixed(2)).join('/')}; "other load" = cores kept busy by processes that are not the bench's during the run (2 cores in all).`,
   ];
   const extra = [
-    `App start (install + start) ${Number(facts.startSeconds).toFixed(1)} s; RSS after start ${mb(Number(facts.rssAfterStart))} MB.`,
-    `${facts.middleware}.`,
-    ...(facts.engineAsync ? [`Engine alone, async burst: ${facts.engineAsync}.`] : []),
+    facts.fullStart ? `${facts.fullStart}.` : '',
+    ...ids.map((id) => (facts[`middleware-${id}`] ? `${facts[`middleware-${id}`]}.` : '')),
+    `"${FLOOR_POSITION}": full app = a Gateway request handler (Gateway.registerRequestHandler: the first thing the Gateway's HTTP server calls, where the webhook route is served in the full server, src/server/mount.ts), light runner = a no-op middleware first in the Koa chain, where the route is there. "${FLOOR_KOA}": the same no-op first in the app's Koa chain, which in the full app is reached only after the Gateway's own per-request work (app supervisor look-ups, app selector, file-path checks, a compose of the Koa chain per request): the difference between the two full-app floors is NocoBase's Gateway. "${FLOOR_RAW}": light runner only, plain node:http before app.callback()`,
+    `Rows marked [backlog ...] leave executions queued: their backlog is checked (every 202's delivery id stored) and then purged before the next run; the burst below is the one scenario that waits for its drain, and it runs after all the others.`,
     ...notes.map((n) => `${n}.`),
-    ...(facts.routingSetup
-      ? [`Routing setup: ${facts.routingSetup}; ${facts.routingToggle}; ${facts.createOne}.`]
-      : []),
-    `errors = responses with another status than the scenario expects + socket errors + timeouts, over all rounds. RSS MB = peak VmRSS of the app process during the run (of the Koa process on its own row). "vs engine" = req/s against the engine's own rate: direct trigger() calls inside the app process on the same sync workflow, the better of 1 and ${CONNECTIONS} in flight, counting (as autocannon does for the HTTP rows) the runs that ended within the run's duration.`,
+    ...(facts.routingSetup ? [`Routing setup: ${facts.routingSetup}.`] : []),
+    `errors = responses with another status than the scenario expects + socket errors + timeouts, over all rounds. RSS MB = peak VmRSS of the app's node process during the run. "vs engine" = against the engine's own rate in the same app process (the full app: through the bench-only probe plugin's webhookBench:engineSync; the light runner: over IPC), the better of 1 and ${CONNECTIONS} trigger() calls in flight, counting the runs that ended within the run's duration.`,
     PROFILE_DIR
-      ? `CPU profiles of the app process (first round of each scenario) in ${PROFILE_DIR}; profiling slows the app, so these figures are not the reference ones.`
+      ? `CPU profiles (first run of each scenario per target) in ${PROFILE_DIR}; profiling slows the app, so these figures are not the reference ones.`
       : '',
   ].filter(Boolean);
 
+  const reproduce = `Reproduce: \`npm run bench\` (SQLite), or \`DB_DIALECT=postgres DB_HOST=127.0.0.1 DB_PORT=5432 DB_USER=postgres npm run bench\`.`;
   const text = [
     head.join('\n'),
     '',
@@ -1233,19 +1342,22 @@ async function report(ctx: {
     '',
     targetTable,
     '',
+    burstText,
+    '',
     ...extra.map((e) => `- ${e}`),
     '',
-    `Reproduce: \`npm run bench\` (SQLite), or \`DB_DIALECT=postgres DB_HOST=127.0.0.1 DB_PORT=5432 DB_USER=postgres npm run bench\`.`,
+    reproduce,
   ].join('\n');
   console.log(`\n${text}\n`);
 
   const resultsDir = path.join(__dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file =
-    process.env.BENCH_RESULTS ?? path.join(resultsDir, dialect === 'sqlite' ? 'latest.md' : `latest-${dialect}.md`);
+    process.env.BENCH_RESULTS ??
+    path.join(resultsDir, ctx.dialect === 'sqlite' ? 'latest.md' : `latest-${ctx.dialect}.md`);
   writeFileSync(
     file,
-    `# Webhook trigger bench: latest results\n\n${head.join('  \n')}\n\n${main}\n\n## Targets\n\n${targetTable}\n\n## Notes\n\n${extra.map((e) => `- ${e}`).join('\n')}\n\nReproduce: \`npm run bench\` (SQLite), or \`DB_DIALECT=postgres DB_HOST=127.0.0.1 DB_PORT=5432 DB_USER=postgres npm run bench\`. See bench/README.md.\n`,
+    `# Webhook trigger bench: latest results\n\n${head.join('  \n')}\n\n${main}\n\n## Targets (issue 14)\n\n${targetTable}\n\n${burstText ? `## Burst, end to end (full app)\n\n${burstText}\n\n` : ''}## Notes\n\n${extra.map((e) => `- ${e}`).join('\n')}\n\n${reproduce} See bench/README.md.\n`,
   );
   console.log(`written to ${path.relative(process.cwd(), file)}`);
 }
@@ -1263,7 +1375,8 @@ main()
   .then(() => process.exit(0))
   .catch(async (error) => {
     console.error(`\nbench failed: ${error?.stack ?? error}`);
-    if (app) console.error(app.tail());
+    if (full) console.error(full.lastOutput());
+    if (lightChild) console.error(lightChild.tail());
     await cleanup();
     process.exit(1);
   });
