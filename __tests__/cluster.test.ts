@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildApp, databaseEnv, sharedStorage, signInAsRoot, startChildApp } from './helpers/child-app';
+import {
+  type ChildApp,
+  databaseEnv,
+  dropRedisKeys,
+  sharedStorage,
+  signInAsRoot,
+  startChildApp,
+} from './helpers/child-app';
 import { type DatabaseOptions, dialect, freshDatabase } from './helpers/database';
 import { type LoadBalancer, startLoadBalancer } from './helpers/load-balancer';
 
@@ -115,19 +122,7 @@ describe.skipIf(dialect !== 'postgres')(
       for (const child of children) await child.kill('SIGTERM').catch(() => undefined);
       await closeSql();
       await db?.drop();
-      // This run's keys only (cache, worker ids); pub/sub channels leave nothing behind.
-      const { createClient } = await import('redis');
-      const redis = createClient({ url: REDIS_URL, socket: { reconnectStrategy: false, connectTimeout: 3_000 } });
-      redis.on('error', () => undefined);
-      try {
-        await redis.connect();
-        const keys: string[] = [];
-        for await (const batch of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) keys.push(...batch);
-        if (keys.length) await redis.del(keys);
-        await redis.close();
-      } catch {
-        // Redis is not there: nothing of this run is in it either.
-      }
+      await dropRedisKeys(REDIS_URL, prefix);
     }, 60_000);
 
     it('gives each process its own worker id (snowflake ids do not collide)', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app';
-import { type ChildApp, databaseEnv, sharedStorage, startChildApp } from './helpers/child-app';
+import { type ChildApp, databaseEnv, dropRedisKeys, sharedStorage, startChildApp } from './helpers/child-app';
 import { dialect, freshDatabase } from './helpers/database';
 
 // Issue 9: the keys that answer always equal the config keys of the workflows the database says
@@ -338,18 +338,7 @@ describe.skipIf(dialect !== 'postgres' || !REDIS_URL)(
     afterAll(async () => {
       for (const child of children) await child.kill('SIGTERM').catch(() => undefined);
       await db?.drop();
-      const { createClient } = await import('redis');
-      const redis = createClient({ url: REDIS_URL, socket: { reconnectStrategy: false, connectTimeout: 3_000 } });
-      redis.on('error', () => undefined);
-      try {
-        await redis.connect();
-        const keys: string[] = [];
-        for await (const batch of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) keys.push(...batch);
-        if (keys.length) await redis.del(keys);
-        await redis.close();
-      } catch {
-        // Redis is not there: nothing of this run is in it either.
-      }
+      await dropRedisKeys(REDIS_URL, prefix);
     }, 60_000);
 
     it('a change made through process 1 is what process 2 serves, after every step', async () => {

@@ -26,6 +26,17 @@ describe('hostile requests against a real process', () => {
     const res = await fetch(`${child.origin}/api/webhooks/healthy`, { method: 'POST', body: '{}' });
     return { status: res.status, body: await res.json() };
   };
+  /** Writes `bytes` on a new connection and reads all the server sends until it closes it. */
+  const untilClosed = (bytes: string | Buffer) =>
+    new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk.toString();
+      });
+      socket.on('close', () => resolve(data));
+      socket.write(bytes);
+    });
   const alive = () => child.process.exitCode === null && child.process.signalCode === null;
 
   beforeAll(async () => {
@@ -66,34 +77,16 @@ describe('hostile requests against a real process', () => {
   });
 
   it('a 413 closes the connection instead of keeping a socket with an unread body', async () => {
-    const socket = net.connect(port, '127.0.0.1');
-    const closed = new Promise<string>((resolve) => {
-      let data = '';
-      socket.on('data', (chunk) => {
-        data += chunk.toString();
-      });
-      socket.on('close', () => resolve(data));
-    });
-    socket.write(
+    const answer = await untilClosed(
       request('POST', '/api/webhooks/strict', { 'Content-Type': 'application/json', 'Content-Length': 5000 }),
     );
-    const answer = await closed;
     expect(answer).toMatch(/^HTTP\/1\.1 413/);
     expect(answer.toLowerCase()).toContain('connection: close');
     expect(answer).toContain('PAYLOAD_TOO_LARGE');
   });
 
   it('stalled headers get 408 in the JSON error shape', async () => {
-    const socket = net.connect(port, '127.0.0.1');
-    const closed = new Promise<string>((resolve) => {
-      let data = '';
-      socket.on('data', (chunk) => {
-        data += chunk.toString();
-      });
-      socket.on('close', () => resolve(data));
-    });
-    socket.write('POST /api/webhooks/open HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-    const answer = await closed;
+    const answer = await untilClosed('POST /api/webhooks/open HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(answer).toContain('REQUEST_TIMEOUT');
   });

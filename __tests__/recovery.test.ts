@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildApp, databaseEnv, sharedStorage, signInAsRoot, startChildApp } from './helpers/child-app';
+import {
+  type ChildApp,
+  databaseEnv,
+  dropRedisKeys,
+  sharedStorage,
+  signInAsRoot,
+  startChildApp,
+} from './helpers/child-app';
 import { type DatabaseOptions, dialect, freshDatabase } from './helpers/database';
 
 // Issue 9, part 3: an async delivery answered 202 whose execution was running in a process that
@@ -150,18 +157,7 @@ describe.skipIf(dialect !== 'postgres' || !REDIS_URL)(
       for (const child of children) await child.kill('SIGKILL').catch(() => undefined);
       await closeSql();
       await db?.drop();
-      const { createClient } = await import('redis');
-      const redis = createClient({ url: REDIS_URL, socket: { reconnectStrategy: false, connectTimeout: 3_000 } });
-      redis.on('error', () => undefined);
-      try {
-        await redis.connect();
-        const keys: string[] = [];
-        for await (const batch of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) keys.push(...batch);
-        if (keys.length) await redis.del(keys);
-        await redis.close();
-      } catch {
-        // Redis is not there: nothing of this run is in it either.
-      }
+      await dropRedisKeys(REDIS_URL, prefix);
     }, 60_000);
 
     it('recovers the dead process runs on the live one and leaves the live one alone', async () => {

@@ -100,3 +100,20 @@ export async function signInAsRoot(origin: string) {
     return json;
   };
 }
+
+/** Deletes this run's Redis keys (cache, worker ids) under `prefix`; pub/sub channels leave nothing. */
+export async function dropRedisKeys(url: string | undefined, prefix: string): Promise<void> {
+  if (!url) return;
+  const { createClient } = await import('redis');
+  const redis = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 3_000 } });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const keys: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) keys.push(...batch);
+    if (keys.length) await redis.del(keys);
+    await redis.close();
+  } catch {
+    // Redis is not there: nothing of this run is in it either.
+  }
+}
