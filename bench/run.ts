@@ -418,11 +418,13 @@ function manyKeysBody(): Buffer {
   for (let i = 0; i < 9_999; i++) entries.push(`"k${String(i).padStart(4, '0')}":"${String(i).padEnd(93, 'v')}"`);
   return Buffer.from(`{${entries.join(',')}}`);
 }
-/** Nested as deep as allowed (64) all through: 8,191 arrays of 63 nested arrays, just under 1 MiB. */
+/**
+ * Nested as deep as allowed (64) within the caps, just under 1 MiB (the default maxBodyBytes):
+ * array items count over the whole body (WEBHOOK_MAX_JSON_ARRAY_ITEMS, 10,000), so 156 items
+ * nested 63 deep use 9,984 of them, and their strings fill the body.
+ */
 function deepBody(): Buffer {
-  // The caps count array items over the whole body (WEBHOOK_MAX_JSON_ARRAY_ITEMS, 10,000): 156
-  // items nested 63 deep use 9,984 of them, and their strings fill the body to 1 MiB.
-  const item = `${'['.repeat(63)}"${'x'.repeat(6_600)}"${']'.repeat(63)}`;
+  const item = `${'['.repeat(63)}"${'x'.repeat(6_500)}"${']'.repeat(63)}`;
   return Buffer.from(`[${Array.from({ length: 156 }, () => item).join(',')}]`);
 }
 
