@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
+import { DELIVERIES, type DeliveryRow, newDeliveryRow } from '../deliveries/collection';
 import type { DispatchDeps } from '../dispatch/dispatch';
 import { dispatchDelivery } from '../dispatch/dispatch';
 import type { IndexEntry, KeyIndex } from '../key-index';
@@ -51,27 +50,22 @@ export function createReplayAction(
     }
     if (!entry) return;
 
-    const row: DeliveryRow = {
-      ...(original.toJSON() as DeliveryRow),
-      id: randomUUID(),
-      createdAt: new Date(),
+    // The request as it arrived (as logged), under a new id and the version that runs it now.
+    const logged = original.toJSON() as DeliveryRow;
+    const row = newDeliveryRow({
+      key: logged.key,
+      method: logged.method,
+      path: logged.path,
+      ip: logged.ip,
+      headers: logged.headers,
+      body: logged.body,
+      bodyEncoding: logged.bodyEncoding,
+      bodyTruncated: logged.bodyTruncated,
+      bodyBytes: logged.bodyBytes,
       workflowId: entry.workflow.id,
       workflowKey: entry.workflow.key,
-      status: null,
-      errorCode: null,
-      errorMessage: null,
-      durationMs: null,
-      executionId: null,
-      idempotencyKey: null,
-      response: null,
-      replayOf: String(original.get('id')),
-      expectedBy: null,
-      statusTokenHash: null,
-      runResponse: null,
-      test: false,
-      repeated: false,
-      answer: null,
-    };
+      replayOf: String(logged.id),
+    });
     const context = { ...(execution.get('context') as Record<string, unknown>), deliveryId: row.id };
     const answer = await dispatchDelivery(deps, { entry, context, row, force: !!versionId });
     ctx.body = { deliveryId: row.id, status: answer.status, body: answer.body ?? null };
