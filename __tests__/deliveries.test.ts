@@ -25,6 +25,11 @@ describe('delivery log and access control', () => {
       config: { key: 'logged', verification: { type: 'github', secret: 'top-secret' } },
       nodes: [{ type: 'output', config: { value: '{{$context.data.action}}' } }],
     });
+    await createWebhookWorkflow(t.app, {
+      sync: true,
+      config: { key: 'logged-sync' },
+      nodes: [{ type: 'output', config: { value: '{{$context.data.action}}' } }],
+    });
     const users = t.app.db.getRepository('users');
     root = await users.findOne({ filter: { email: process.env.INIT_ROOT_EMAIL ?? 'admin@nocobase.com' } });
     member = await users.create({
@@ -81,6 +86,21 @@ describe('delivery log and access control', () => {
   });
 
   describe('through the resource API', () => {
+    it('a replayed sync delivery can be read as soon as the replay answers (the UI opens it at once)', async () => {
+      const agent = await t.app.agent().login(root);
+      const first = await send({}, 'logged-sync');
+      expect(first.status).toBe(200);
+      const [original] = await waitForDeliveries(t.app, { key: 'logged-sync', status: 200 });
+      for (let i = 0; i < 3; i++) {
+        const replay = await agent.post(`/api/${DELIVERIES}:replay?filterByTk=${original.id}`);
+        expect(replay.status).toBe(200);
+        expect(replay.body.data.status).toBe(200);
+        // No waiting: the row is there when the answer is.
+        const copy = await agent.resource(DELIVERIES).get({ filterByTk: replay.body.data.deliveryId });
+        expect(copy.body.data).toMatchObject({ replayOf: original.id, status: 200 });
+      }
+    });
+
     it('administrators list, filter and replay deliveries', async () => {
       const agent = await t.app.agent().login(root);
       const list = await agent.resource(DELIVERIES).list({ filter: { status: 202 }, sort: ['-createdAt'] });

@@ -68,6 +68,8 @@ export function createReplayAction(
     });
     const context = { ...(execution.get('context') as Record<string, unknown>), deliveryId: row.id };
     const answer = await dispatchDelivery(deps, { entry, context, row, force: !!versionId });
+    // The admin UI opens the new row at once: it is written before the answer.
+    await deps.recorder.idle();
     ctx.body = { deliveryId: row.id, status: answer.status, body: answer.body ?? null };
     await next();
   };
