@@ -12,6 +12,7 @@ import { DeliveryRecorder } from './deliveries/recorder';
 import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
 import { deliveryStatus } from './deliveries/status';
 import { AsyncInbox } from './dispatch/async-inbox';
+import { Backlog } from './dispatch/backlog';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Idempotency } from './dispatch/idempotency';
 import { Lane } from './dispatch/lane';
@@ -117,10 +118,14 @@ export class PluginWebhookTriggerServer extends Plugin {
       settings.WEBHOOK_LOG_FLUSH_MS,
     );
     const lookupAnswer = (idempotencyKey: string) => storedAnswer(this.db, idempotencyKey);
+    // Async deliveries queued and not yet run, capped (src/server/dispatch/backlog.ts).
+    const backlog = new Backlog(settings.WEBHOOK_MAX_BACKLOG_BYTES);
+    backlog.follow(this.db);
     const deps: DispatchDeps = {
       engine,
       lane,
       inbox: this.inbox,
+      backlog,
       recorder: this.recorder,
       idempotency: new Idempotency(lookupAnswer),
       lookupAnswer,

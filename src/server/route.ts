@@ -40,6 +40,9 @@ export interface RouteDeps extends DispatchDeps {
   log: (message: string, meta?: object) => void;
 }
 
+/** What a refused async delivery is told to wait: the backlog drains by the second. */
+const BACKLOG_RETRY_AFTER_SECONDS = 1;
+
 /** Compiled IP lists, cached per index entry. */
 const ipLists = new WeakMap<IndexEntry, { allow: IpMatcher | null; trusted: IpMatcher | null }>();
 
@@ -101,7 +104,7 @@ function newRow(ctx: Context): DeliveryRow {
  *   2. resolveIp      the client IP as trustedProxies decide it
  *   3. preflight      a CORS preflight is answered here
  *   4. checkMethod    405 with Allow (a sender's handshake method passes for the handshake only)
- *   5. checkAccess    IP allow-list (403), rate limit (429), app not ready (503)
+ *   5. checkAccess    IP allow-list (403), rate limit (429), app not ready (503), async backlog full (429)
  *   6. readRawBody    the exact bytes, within maxBodyBytes (413) and the body timeout (408)
  *   7. checkSender    the sender's handshake (answered here), signature or token (401), decryption
  *   8. parseBody      by Content-Type (400, 413, 415); large JSON in a worker thread
@@ -158,7 +161,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   }
   const handshakeOnly = checkMethod(config, row.method);
   applyCors(ctx, config.cors);
-  await checkAccess(deps, entry, row.key, ip, grant);
+  await checkAccess(ctx, deps, entry, row.key, ip, grant);
 
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
   source.raw = raw;
@@ -270,6 +273,7 @@ function checkMethod(config: IndexEntry['config'], method: string): boolean {
  * the server itself (`grant`): no allow-list or rate limit applies to it.
  */
 async function checkAccess(
+  ctx: Context,
   deps: RouteDeps,
   entry: IndexEntry,
   key: string,
@@ -282,6 +286,19 @@ async function checkAccess(
   }
   if (!grant && config.rateLimit) await checkRateLimit(deps.counter(), key, config.rateLimit);
   if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
+  // An async delivery waits for the engine: not more of them than the backlog cap. Refused before
+  // its body is parsed (Node discards the unread body, so the sender reads its 429).
+  if (!grant && !entry.workflow.sync && !deps.backlog.admits(declaredLength(ctx))) {
+    throw new WebhookError('RATE_LIMITED', 'Too many deliveries are waiting to run; retry later', {
+      headers: { 'Retry-After': String(BACKLOG_RETRY_AFTER_SECONDS) },
+    });
+  }
+}
+
+/** `Content-Length`, or 0 when the body is chunked or absent. */
+function declaredLength(ctx: Context): number {
+  const length = Number(ctx.req.headers['content-length']);
+  return Number.isSafeInteger(length) && length > 0 ? length : 0;
 }
 
 /** What the verification scheme reads of the request. */

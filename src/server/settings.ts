@@ -198,6 +198,15 @@ export const SETTINGS = {
     unit: 'bytes',
     meaning: 'uploads kept for one webhook workflow; past it `503` with `Retry-After`',
   },
+  WEBHOOK_MAX_BACKLOG_BYTES: {
+    kind: 'integer',
+    default: 32 * 1024 ** 2,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    unit: 'bytes',
+    meaning:
+      'bodies of async deliveries queued by this process and not yet run; past it `429` with `Retry-After`, before the body is read (0: no cap)',
+  },
   WEBHOOK_SECRET_KEY: {
     kind: 'text',
     default: '',

@@ -5,6 +5,7 @@ import type { DeliveryRecorder } from '../deliveries/recorder';
 import { answerForLog } from '../deliveries/redact';
 import type { IndexEntry } from '../key-index';
 import type { AsyncInbox } from './async-inbox';
+import type { Backlog } from './backlog';
 import type { Idempotency } from './idempotency';
 import type { Lane } from './lane';
 import { ExecutionNotCreated, runSync } from './sync';
@@ -13,6 +14,8 @@ export interface DispatchDeps {
   engine: PluginWorkflowServer;
   lane: Lane;
   inbox: AsyncInbox;
+  /** Bytes of queued async deliveries whose executions have not ended (refused above its cap). */
+  backlog: Backlog;
   recorder: DeliveryRecorder;
   idempotency: Idempotency;
   /** The stored first answer for an idempotency key, if its delivery is logged. */
@@ -103,6 +106,7 @@ async function dispatchOnce(
       deps.recorder.record(row);
       return stored;
     }
+    if (row.executionId !== null) deps.backlog.hold(row.executionId, row.bodyBytes);
     return answer;
   }
 
