@@ -9,11 +9,12 @@
  * See bench/README.md for the method and the knobs.
  */
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { encrypt as wecomEncrypt, getSignature as wecomSignature } from '@wecom/crypto';
 import { type BenchDatabase, createBenchDatabase } from './db';
 import { FullApp, packPlugins } from './full-app';
 import { type LoadResult, type LoadSpec, runLoad } from './load';
@@ -384,7 +385,30 @@ function table(header: string[], body: string[][], align: Array<'l' | 'r'>): str
 
 const outputNode = { type: 'output', config: { value: { ok: true, id: '{{$context.data.id}}' } } };
 const MIB = 1024 * 1024;
+// An Ed25519 sender (Discord: a public key, 32 raw bytes in hex) and a decrypting one (WeCom).
+const DISCORD_PUBLIC_KEY = (generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }) as Buffer)
+  .subarray(-32)
+  .toString('hex');
+const WECOM = { token: 'bench-wecom-token', encodingAESKey: 'a'.repeat(42) + 'Q', receiveId: 'wwbench' };
 const specs: WorkflowSpec[] = [
+  {
+    name: 'discord',
+    sync: true,
+    config: { key: 'bench-discord', verification: { type: 'discord', publicKey: DISCORD_PUBLIC_KEY } },
+    nodes: [outputNode],
+  },
+  {
+    name: 'wecom',
+    sync: true,
+    // The schema refuses every event once it is decrypted: the row costs signature, decryption
+    // and the XML parse, and starts nothing.
+    config: {
+      key: 'bench-wecom',
+      verification: { type: 'wecom', ...WECOM },
+      bodySchema: { type: 'object', required: ['BenchNeverSent'] },
+    },
+    nodes: [outputNode],
+  },
   { name: 'async', sync: false, config: { key: 'bench-async' }, nodes: [outputNode] },
   { name: 'sync', sync: true, config: { key: 'bench-sync' }, nodes: [outputNode] },
   {
@@ -482,6 +506,20 @@ const github = (body: Buffer, forged = false) => ({
     ? `sha256=${'0'.repeat(64)}`
     : `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
 });
+/** Discord's headers, with a well-formed signature that does not match (the Ed25519 check runs). */
+const discordForged = { ...json, 'x-signature-ed25519': '0'.repeat(128), 'x-signature-timestamp': '1700000000' };
+/** A WeCom event as WeCom sends it: `<xml><Encrypt>` and msg_signature/timestamp/nonce in the query. */
+const wecomEncrypted = wecomEncrypt(
+  WECOM.encodingAESKey,
+  '<xml><ToUserName><![CDATA[wwbench]]></ToUserName><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[bench]]></Content></xml>',
+  WECOM.receiveId,
+);
+const wecomBody = Buffer.from(
+  `<xml><ToUserName><![CDATA[wwbench]]></ToUserName><Encrypt><![CDATA[${wecomEncrypted}]]></Encrypt></xml>`,
+);
+const wecomQuery = (forged: boolean) =>
+  `?msg_signature=${forged ? '0'.repeat(40) : wecomSignature(WECOM.token, '1700000000', 'bench', wecomEncrypted)}&timestamp=1700000000&nonce=bench`;
+const xml = { 'content-type': 'text/xml' };
 const hook = (t: Target, name: string) => `${t.origin}/api/webhooks/${t.created[name].webhookKey}`;
 
 // Notes and verifications that go under the table.
@@ -526,6 +564,9 @@ const SYNC32 = `sync: one Output node, ${CONNECTIONS} conn.`;
 const KOA = 'Koa baseline: bare route + JSON body parser';
 const REJECTS = {
   forged: 'reject: forged GitHub signature (401), failure budget off',
+  discord: 'reject: forged Discord Ed25519 signature (401), failure budget off',
+  wecomForged: 'reject: forged WeCom msg_signature (401), failure budget off',
+  wecomDecrypted: 'reject: WeCom event signed, decrypted, then refused by its schema (422)',
   unknown: 'reject: unknown key (404)',
   ip: 'reject: IP not allowed (403)',
 };
@@ -789,6 +830,36 @@ async function main() {
         );
         record(
           t.id,
+          REJECTS.discord,
+          await load(t, 'reject-discord', {
+            url: hook(t, 'discord'),
+            headers: discordForged,
+            body: smallBody,
+            expect: [401],
+          }),
+        );
+        record(
+          t.id,
+          REJECTS.wecomForged,
+          await load(t, 'reject-wecom-forged', {
+            url: `${hook(t, 'wecom')}${wecomQuery(true)}`,
+            headers: xml,
+            body: wecomBody,
+            expect: [401],
+          }),
+        );
+        record(
+          t.id,
+          REJECTS.wecomDecrypted,
+          await load(t, 'reject-wecom-decrypted', {
+            url: `${hook(t, 'wecom')}${wecomQuery(false)}`,
+            headers: xml,
+            body: wecomBody,
+            expect: [422],
+          }),
+        );
+        record(
+          t.id,
           REJECTS.unknown,
           await load(t, 'reject-unknown', {
             url: `${t.origin}/api/webhooks/bench-no-such-key`,
@@ -828,6 +899,24 @@ async function main() {
         // On SQLite, 32 trigger() calls in flight can hang the engine: measured last.
         if (t.dialect !== 'sqlite') await engineSync(t, CONNECTIONS);
       }
+    }
+  }
+  if (runs('reject')) {
+    // The cost of one request of each scheme: the app's (single) thread time per answer at 32
+    // connections, and what the scheme adds to an unknown key's 404.
+    for (const t of targets) {
+      const us = (name: string) => 1e6 / rpsOf(t.id, name);
+      const base = us(REJECTS.unknown);
+      const cost = (name: string, label: string) =>
+        `${label} ${int(us(name))} µs (+${int(us(name) - base)} µs over the 404)`;
+      notes.push(
+        `${t.title}, cost per request: unknown key 404 ${int(base)} µs; ${[
+          cost(REJECTS.forged, 'forged GitHub HMAC'),
+          cost(REJECTS.discord, 'forged Discord Ed25519'),
+          cost(REJECTS.wecomForged, 'forged WeCom SHA-1'),
+          cost(REJECTS.wecomDecrypted, 'signed WeCom event decrypted (AES-256-CBC) and parsed'),
+        ].join('; ')}`,
+      );
     }
   }
 
