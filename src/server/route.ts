@@ -125,40 +125,68 @@ function newRow(ctx: Context): DeliveryRow {
     const row = newRow(ctx);
     ctx.state.webhookDeliveryId = row.id;
     const source: LogSource = { sensitiveHeaders: [], raw: null };
-    let answer: HttpAnswer | null;
+    let outcome: Outcome;
+    let refused: WebhookError | null = null;
     try {
-      answer = await handle(ctx, deps, row, source);
+      outcome = await handle(ctx, deps, row, source);
     } catch (error) {
       const known =
         error instanceof WebhookError
           ? error
           : new WebhookError('UNAVAILABLE', 'The webhook could not be processed now; retry later');
       if (!(error instanceof WebhookError)) deps.log(`webhook request failed: ${(error as Error)?.message}`, { error });
-      answer = errorAnswer(known);
       row.errorCode = known.code;
       row.errorMessage = known.message;
-      row.status = answer.status;
-      row.answer = answerForLog(answer);
-      row.durationMs = Date.now() - row.createdAt.getTime();
-      deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
-      const penalty = deps.authFailures.penalty(known.code, row.ip);
+      refused = known;
+      outcome = { answer: errorAnswer(known), row: 'rejected' };
+    }
+    writeRow(ctx, deps, row, source, outcome);
+    if (refused) {
+      // A failed verification past the source's budget is answered late (auth-failure-budget.ts).
+      const penalty = deps.authFailures.penalty(refused.code, row.ip);
       if (penalty.close) ctx.set('Connection', 'close');
       await deps.authFailures.hold(penalty);
     }
-    if (answer) send(ctx, answer);
+    if (outcome.answer) send(ctx, outcome.answer);
   };
 }
 
-/** Returns the answer (null when already sent, e.g. a preflight); the row is recorded by then. */
-async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): Promise<HttpAnswer | null> {
+/**
+ * What a request came to, and who writes its row: `rejected` and `kept` rows are written here
+ * (rejected ones within the per-second budget of rejected rows, so a flood cannot flood the
+ * database); `dispatched` rows by dispatch, with the queued execution or as the sync run answers.
+ */
+interface Outcome {
+  /** null: already answered (a CORS preflight). */
+  answer: HttpAnswer | null;
+  row: 'rejected' | 'kept' | 'dispatched';
+}
+
+/** The one place the route writes a delivery row (accepted deliveries: see `Outcome`). */
+function writeRow(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource, outcome: Outcome): void {
+  if (outcome.row === 'dispatched') return;
+  if (outcome.answer) {
+    row.status = outcome.answer.status;
+    row.answer = answerForLog(outcome.answer);
+  } else {
+    row.status = ctx.status;
+  }
+  row.durationMs = Date.now() - row.createdAt.getTime();
+  const complete = () => completeRow(ctx, row, source, deps.logBodyBytes);
+  if (outcome.row === 'rejected') {
+    deps.recorder.recordRejected(row, complete);
+  } else {
+    complete();
+    deps.recorder.record(row);
+  }
+}
+
+/** The stages in order; returns what the request came to (see `Outcome`). */
+async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): Promise<Outcome> {
   const { entry, params, query, grant } = matchWebhook(ctx, deps, row, source);
   const { config, workflow } = entry;
   const ip = resolveIp(ctx, entry, row);
-  if (answerPreflight(ctx, config.cors, config.methods)) {
-    row.status = ctx.status;
-    deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
-    return null;
-  }
+  if (answerPreflight(ctx, config.cors, config.methods)) return { answer: null, row: 'rejected' };
   const handshakeOnly = checkMethod(config, row.method);
   applyCors(ctx, config.cors);
   await checkAccess(ctx, deps, entry, row.key, ip, grant);
@@ -166,7 +194,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
   source.raw = raw;
   const sender = checkSender(config.verification, senderRequest(ctx, row.method, query, raw), { handshakeOnly });
-  if (sender.handshake) return answerHandshake(ctx, deps, row, source, sender.handshake);
+  if (sender.handshake) return handshakeAnswered(row, sender.handshake);
 
   const parsed = sender.decrypted
     ? { data: sender.decrypted.data, files: [] }
@@ -179,7 +207,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   const headers = contextHeaders(ctx.req.headers, source.sensitiveHeaders);
   const method = row.method;
   if (config.filter && !matchesFilter(config.filter, { data: parsed.data, headers, query, params, method, ip })) {
-    return filtered(ctx, deps, row, source);
+    return filtered(row);
   }
   row.idempotencyKey = idempotencyKeyFor(ctx, entry);
   completeRow(ctx, row, source, deps.logBodyBytes);
@@ -207,7 +235,7 @@ async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
       acknowledge: sender.acknowledge,
       force: grant !== null,
     });
-    return answer;
+    return { answer, row: 'dispatched' };
   } finally {
     if (files.length && row.executionId === null && answer?.status !== 504) {
       await deps.uploads.removeDir(workflow.key, row.id);
@@ -319,18 +347,9 @@ function senderRequest(ctx: Context, method: string, query: SenderRequest['query
  * error, no execution). Its rows share the per-second budget of rejected requests, since an
  * unsigned handshake (a Graph validation) costs a caller nothing to repeat.
  */
-function answerHandshake(
-  ctx: Context,
-  deps: RouteDeps,
-  row: DeliveryRow,
-  source: LogSource,
-  answer: HttpAnswer,
-): HttpAnswer {
+function handshakeAnswered(row: DeliveryRow, answer: HttpAnswer): Outcome {
   row.handshake = true;
-  row.status = answer.status;
-  row.durationMs = Date.now() - row.createdAt.getTime();
-  deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
-  return answer;
+  return { answer, row: 'rejected' };
 }
 
 /** The idempotency key of the request, when the webhook names its header. */
@@ -361,16 +380,10 @@ function redactQuery(path: string, names: string[]): string {
 }
 
 /** A request that passed every check but not the trigger's filter: logged FILTERED, nothing starts. */
-function filtered(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): HttpAnswer {
-  const answer: HttpAnswer = { status: 200, body: { deliveryId: row.id, filtered: true } };
-  row.status = 200;
-  row.answer = answer;
+function filtered(row: DeliveryRow): Outcome {
   row.errorCode = 'FILTERED';
   row.errorMessage = "The request did not pass the trigger's filter; no execution was started";
-  row.durationMs = Date.now() - row.createdAt.getTime();
-  completeRow(ctx, row, source, deps.logBodyBytes);
-  deps.recorder.record(row);
-  return answer;
+  return { answer: { status: 200, body: { deliveryId: row.id, filtered: true } }, row: 'kept' };
 }
 
 /** `GET {base}~status/{token}`: how the delivery whose 202 carried the token is doing. */
