@@ -1,3 +1,4 @@
+import { schemeOf } from '../../common/schemes';
 import { signBasic } from './basic';
 import { signGithub } from './github';
 import { signHmac } from './hmac';
@@ -12,7 +13,7 @@ import type { Signer, VerificationConfig } from './types';
  * Each scheme's signer, next to its verifier in the scheme's file: a test request sent from the
  * admin UI is signed on the server with the stored secret, and then verified like any other.
  */
-const SIGNERS: Record<string, Signer> = {
+export const SIGNERS: Record<string, Signer> = {
   none: () => ({}),
   basic: signBasic,
   token: signToken,
@@ -24,8 +25,9 @@ const SIGNERS: Record<string, Signer> = {
   standard: signStandard,
 };
 
-/** Whether a test request can be signed for this verification type. */
-export const canSign = (type: unknown): boolean => typeof type === 'string' && Object.hasOwn(SIGNERS, type);
+/** Whether a test request can be signed for this verification type (its row's `canSign`). */
+export const canSign = (type: unknown): boolean =>
+  schemeOf(type)?.canSign === true && Object.hasOwn(SIGNERS, type as string);
 
 /** The headers that make `raw` pass the verification (secrets opened); throws for a scheme without a signer. */
 export function signRequest(verification: VerificationConfig, raw: Buffer, nowSeconds: number): Record<string, string> {
