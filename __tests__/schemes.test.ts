@@ -12,7 +12,7 @@ import {
 } from '../src/common/schemes';
 import { REDACTED, redactHeaders } from '../src/server/deliveries/redact';
 import { BEHAVIOURS, credentialHeaders, VERIFICATION_TYPES, validateVerification } from '../src/server/verify';
-import { canSign, SIGNERS } from '../src/server/verify/sign';
+import { canSign, HANDSHAKE_TRIALS, SIGNERS } from '../src/server/verify/sign';
 
 const LOCALES = ['en-US', 'zh-CN', 'ko-KR', 'uk-UA', 'id-ID', 'fr-FR'];
 const locale = (lang: string): Record<string, string> =>
@@ -31,6 +31,14 @@ describe('the table of verification schemes', () => {
   it('has a signer exactly for the rows that say a test request can be signed', () => {
     expect(types.filter((t) => SCHEMES.find((s) => s.type === t)?.canSign).sort()).toEqual(Object.keys(SIGNERS).sort());
     for (const type of types) expect(canSign(type), type).toBe(Object.hasOwn(SIGNERS, type));
+  });
+
+  it('lets the admin try the handshake of every row that has one and can be signed', () => {
+    expect(
+      SCHEMES.filter((s) => s.handshake && s.canSign)
+        .map((s) => s.type)
+        .sort(),
+    ).toEqual(Object.keys(HANDSHAKE_TRIALS).sort());
   });
 
   it('names only known fields, each once', () => {

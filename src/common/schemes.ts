@@ -387,7 +387,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     describe: { token: SENDER_TOKEN },
     timestamped: false,
     handshake: { first: true, methods: ['GET'] },
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'dingtalk',
@@ -400,7 +400,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     describe: { token: SENDER_TOKEN },
     timestamped: false,
     handshake: { first: false, methods: [] },
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'dingtalk-robot',
@@ -415,7 +415,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     // Legacy outgoing robots send their token in a `token` header.
     credentialHeaders: ['token'],
     handshake: false,
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'feishu',
@@ -428,7 +428,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     timestamped: false,
     signatureHeaders: ['x-lark-signature'],
     handshake: { first: true, methods: [] },
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'meta',
@@ -442,7 +442,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     signatureHeaders: ['x-hub-signature-256'],
     credentialQuery: ['hub.verify_token'],
     handshake: { first: true, methods: ['GET'] },
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'zoom',
@@ -455,7 +455,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     timestamped: timestamped(),
     signatureHeaders: ['x-zm-signature'],
     handshake: { first: false, methods: [] },
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'twitch',
@@ -469,7 +469,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     timestamped: timestamped(600),
     signatureHeaders: ['twitch-eventsub-message-signature'],
     handshake: { first: false, methods: [] },
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'discord',
@@ -495,7 +495,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     optional: [],
     timestamped: false,
     handshake: { first: true, methods: [] },
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'twilio',
@@ -508,7 +508,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     timestamped: false,
     signatureHeaders: ['x-twilio-signature'],
     handshake: false,
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'hmac',
@@ -532,7 +532,7 @@ export const SCHEMES: readonly SchemeRow[] = [
     optional: ['algorithm', 'encoding', 'prefix', 'message', 'timestampHeader', 'idHeader', 'toleranceSeconds'],
     timestamped: timestamped(),
     handshake: false,
-    canSign: false,
+    canSign: true,
   }),
   row({
     type: 'token',
