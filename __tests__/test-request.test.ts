@@ -25,7 +25,7 @@ describe('each scheme signs what it verifies', () => {
   ];
   for (const verification of cases) {
     it(`${verification.type}${verification.header ? ` (${verification.header})` : ''}`, () => {
-      const headers = signRequest(verification as any, raw, now);
+      const { headers } = signRequest(verification as any, raw, now);
       expect(() => verifyRequest(verification as any, headers, raw, now)).not.toThrow();
       // A signature proves one body only (basic and token credentials are not tied to it).
       if (!['none', 'basic', 'token'].includes(String(verification.type))) {

@@ -1,5 +1,6 @@
 import { i18n } from '@nocobase/client';
 import { Trigger } from '@nocobase/plugin-workflow/client';
+import { FIELD_NAMES, FIELDS, type FieldName, type FieldSpec, SCHEMES, typesWithField } from '../common/schemes';
 import { CorsInput, RateLimitInput, StaticResponseInput } from './components/Compound';
 import { WebhookDeliveries } from './components/Deliveries';
 import { FirstErrorFocus } from './components/FirstErrorFocus';
@@ -8,7 +9,7 @@ import { SecretInput } from './components/SecretInput';
 import { ModeNotice, ModeSection, Section, VerificationHelp } from './components/Sections';
 import { TagList } from './components/TagList';
 import { WebhookKey, WebhookUrl } from './components/WebhookKey';
-import { msg, NAMESPACE, tval, useT } from './locale';
+import { NAMESPACE, tval, useT } from './locale';
 import { mergeOptions, type Sample, sampleOptions } from './sample';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -20,6 +21,7 @@ import {
   KEY_PATTERN,
   METHODS,
   type Problem,
+  SECRET_MASK,
   schemaToVariables,
 } from './utils';
 
@@ -38,59 +40,89 @@ const visibleFor = (types: string[]) => ({
   fulfill: { state: { visible: `{{${JSON.stringify(types)}.includes($deps[0])}}` } },
 });
 
-const secretField = (types: string[], title: string, description: string, required = true) => ({
-  type: 'string',
-  title: tval(title),
-  description: tval(description),
-  'x-decorator': 'FormItem',
-  'x-component': 'SecretInput',
-  'x-validator': (value: unknown) => {
-    const list = Array.isArray(value) ? value : [value];
-    if (!required && (value === undefined || value === null || value === '' || list.length === 0)) return undefined;
-    if (!list.length || list.some((v) => typeof v !== 'string' || v === '')) return tr('Enter the secret');
-    return undefined;
+/** The admin form's field of a verification field, shown for the schemes that read it (src/common/schemes.ts). */
+function verificationField(name: FieldName) {
+  const spec: FieldSpec = FIELDS[name];
+  const { form } = spec;
+  const types = typesWithField(name);
+  const requiredIn = SCHEMES.filter((s) => s.required.includes(name)).map((s) => s.type);
+  const optional = requiredIn.length < types.length;
+  // A description of its own where a scheme says something else (WeCom's token).
+  const described = SCHEMES.filter((s) => s.describe?.[name] && types.includes(s.type));
+  const reactions: unknown[] = [visibleFor(types)];
+  if (optional && requiredIn.length) {
+    reactions.push({
+      dependencies: ['.type'],
+      fulfill: { state: { required: `{{${JSON.stringify(requiredIn)}.includes($deps[0])}}` } },
+    });
+  }
+  if (described.length && form.description) {
+    const own = form.description;
+    reactions.push((field: any) => {
+      const type = field.query('.type').value();
+      field.description = tr(SCHEMES.find((s) => s.type === type)?.describe?.[name] ?? own);
+    });
+  }
+  if (name === 'toleranceSeconds') {
+    // Unset, the scheme's own tolerance applies (Twitch: 10 minutes): the placeholder shows it.
+    reactions.push((field: any) => {
+      const row = SCHEMES.find((s) => s.type === field.query('.type').value());
+      const props = field.componentProps ?? {};
+      const seconds = row?.timestamped ? row.timestamped.defaultTolerance : DEFAULT_TOLERANCE_SECONDS;
+      if (props.placeholder !== String(seconds)) field.componentProps = { ...props, placeholder: String(seconds) };
+    });
+  }
+  const blank = (value: unknown) =>
+    value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+  const patternOk = (value: unknown) =>
+    !form.pattern ||
+    (Array.isArray(value) ? value : [value]).every((v) => v === SECRET_MASK || form.pattern?.test(String(v)));
+  const validate = (value: unknown): string | undefined => {
+    if (spec.secret) {
+      const list = Array.isArray(value) ? value : [value];
+      if (blank(value)) return optional ? undefined : tr('Enter the secret');
+      if (list.some((v) => typeof v !== 'string' || v === '')) return tr('Enter the secret');
+    }
+    if (blank(value)) return undefined;
+    if (name === 'header') return validator(headerNameProblem)(value);
+    return patternOk(value) ? undefined : tr(form.invalid ?? 'Not a header name');
+  };
+  return {
+    type: form.component === 'InputNumber' ? 'number' : 'string',
+    title: tval(form.title),
+    ...(form.description ? { description: tval(form.description) } : {}),
+    required: !optional,
+    ...(form.default !== undefined ? { default: form.default } : {}),
+    'x-decorator': 'FormItem',
+    'x-component': form.component,
+    'x-component-props':
+      form.component === 'Select'
+        ? { allowClear: false }
+        : form.component === 'InputNumber'
+          ? { min: 1, precision: 0, addonAfter: tval('seconds'), placeholder: String(DEFAULT_TOLERANCE_SECONDS) }
+          : form.component === 'Input'
+            ? { autoComplete: 'off', placeholder: form.placeholder }
+            : {},
+    ...(form.options ? { enum: form.options } : {}),
+    'x-validator': validate,
+    'x-reactions': reactions,
+  };
+}
+
+/** The verification object of the form: the type select, its help, then every field of every scheme. */
+const verificationProperties = () => ({
+  type: {
+    type: 'string',
+    title: tval('Who may call'),
+    'x-decorator': 'FormItem',
+    'x-component': 'Select',
+    'x-component-props': { allowClear: false, 'data-testid': 'verification-type' },
+    enum: SCHEMES.map((s) => ({ value: s.type, label: tval(s.label) })),
+    default: 'none',
   },
-  required,
-  'x-reactions': [visibleFor(types)],
+  help: { type: 'void', 'x-component': 'VerificationHelp' },
+  ...Object.fromEntries(FIELD_NAMES.filter((f) => typesWithField(f).length).map((f) => [f, verificationField(f)])),
 });
-
-/** A plain text field of the verification, shown for `types`. */
-const textField = (
-  types: string[],
-  title: string,
-  description: string,
-  options: { required?: boolean; placeholder?: string; pattern?: RegExp; invalid?: string; default?: string } = {},
-) => ({
-  type: 'string',
-  title: tval(title),
-  description: tval(description),
-  required: !!options.required,
-  default: options.default,
-  'x-decorator': 'FormItem',
-  'x-component': 'Input',
-  'x-component-props': { autoComplete: 'off', placeholder: options.placeholder },
-  'x-validator': (value: unknown) =>
-    !value || !options.pattern || (typeof value === 'string' && options.pattern.test(value))
-      ? undefined
-      : tr(options.invalid ?? 'Not a header name'),
-  'x-reactions': [visibleFor(types)],
-});
-
-/** Schemes whose `secret` field signs or proves requests. */
-const SIGNED = [
-  'hmac',
-  'github',
-  'stripe',
-  'slack',
-  'shopify',
-  'standard',
-  'dingtalk-robot',
-  'meta',
-  'zoom',
-  'twitch',
-  'template',
-];
-const AES_KEY = /^[A-Za-z0-9+/]{43}$/;
 
 /** Path parameter names of a sub-path pattern such as `/orders/:id`. */
 function pathParams(path: unknown): string[] {
@@ -175,246 +207,7 @@ export default class WebhookTrigger extends Trigger {
       properties: {
         verification: {
           type: 'object',
-          properties: {
-            type: {
-              type: 'string',
-              title: tval('Who may call'),
-              'x-decorator': 'FormItem',
-              'x-component': 'Select',
-              'x-component-props': { allowClear: false, 'data-testid': 'verification-type' },
-              enum: [
-                { value: 'none', label: tval('None (anyone with the URL)') },
-                { value: 'github', label: tval('GitHub signature') },
-                { value: 'stripe', label: tval('Stripe signature') },
-                { value: 'slack', label: tval('Slack signature') },
-                { value: 'shopify', label: tval('Shopify signature') },
-                { value: 'standard', label: tval('Standard Webhooks / Svix signature') },
-                { value: 'wecom', label: tval('WeCom (企业微信) callback') },
-                { value: 'dingtalk', label: tval('DingTalk (钉钉) event subscription') },
-                { value: 'dingtalk-robot', label: tval('DingTalk (钉钉) outgoing robot') },
-                { value: 'feishu', label: tval('Feishu / Lark events') },
-                { value: 'meta', label: tval('Meta (WhatsApp, Instagram, Messenger)') },
-                { value: 'zoom', label: tval('Zoom signature') },
-                { value: 'twitch', label: tval('Twitch EventSub') },
-                { value: 'discord', label: tval('Discord interactions') },
-                { value: 'msgraph', label: tval('Microsoft Graph change notifications') },
-                { value: 'twilio', label: tval('Twilio signature') },
-                { value: 'hmac', label: tval('HMAC signature (custom)') },
-                { value: 'template', label: tval('HMAC signature (message template)') },
-                { value: 'token', label: tval('Token in a header (GitLab and others)') },
-                { value: 'basic', label: tval('HTTP Basic authentication') },
-              ],
-              default: 'none',
-            },
-            help: { type: 'void', 'x-component': 'VerificationHelp' },
-            username: {
-              type: 'string',
-              title: tval('Username'),
-              required: true,
-              'x-decorator': 'FormItem',
-              'x-component': 'Input',
-              'x-component-props': { autoComplete: 'off' },
-              'x-reactions': [visibleFor(['basic'])],
-            },
-            password: secretField(['basic'], msg('Password'), msg('Stored on the server and never shown again.')),
-            header: {
-              type: 'string',
-              title: tval('Header'),
-              description: tval('The request header that carries the token or the signature.'),
-              'x-decorator': 'FormItem',
-              'x-component': 'Input',
-              'x-component-props': { placeholder: 'X-Signature' },
-              'x-validator': validator(headerNameProblem),
-              'x-reactions': [
-                visibleFor(['token', 'hmac', 'template']),
-                {
-                  dependencies: ['.type'],
-                  fulfill: { state: { required: '{{$deps[0] === "hmac" || $deps[0] === "template"}}' } },
-                },
-              ],
-            },
-            token: {
-              ...secretField(
-                ['token', 'wecom', 'dingtalk'],
-                msg('Token'),
-                msg(
-                  'With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.',
-                ),
-              ),
-              'x-reactions': [
-                visibleFor(['token', 'wecom', 'dingtalk']),
-                (field: any) => {
-                  const type = field.query('.type').value();
-                  field.description =
-                    type === 'wecom' || type === 'dingtalk'
-                      ? tr(
-                          'The Token shown at the sender, used to sign its requests. Stored on the server and never shown again; add a second one to rotate without downtime.',
-                        )
-                      : tr(
-                          'With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.',
-                        );
-                },
-              ],
-            },
-            encodingAESKey: {
-              ...secretField(
-                ['wecom'],
-                msg('EncodingAESKey'),
-                msg('43 characters, generated at the sender. Stored on the server and never shown again.'),
-              ),
-              'x-validator': (value: unknown) =>
-                (Array.isArray(value) ? value : [value]).every((v) => v === '********' || AES_KEY.test(String(v)))
-                  ? undefined
-                  : tr('Must be 43 letters and digits'),
-            },
-            receiveId: textField(
-              ['wecom'],
-              msg('Receiver ID (CorpID)'),
-              msg('Optional. When set, messages encrypted for another CorpID (or suite ID) are refused.'),
-              { placeholder: 'ww0123456789abcdef' },
-            ),
-            aesKey: {
-              ...secretField(
-                ['dingtalk'],
-                msg('aes_key'),
-                msg('43 characters, generated at the sender. Stored on the server and never shown again.'),
-              ),
-              'x-validator': (value: unknown) =>
-                (Array.isArray(value) ? value : [value]).every((v) => v === '********' || AES_KEY.test(String(v)))
-                  ? undefined
-                  : tr('Must be 43 letters and digits'),
-            },
-            ownerKey: textField(
-              ['dingtalk'],
-              msg('Owner key'),
-              msg(
-                'The AppKey of the app (SuiteKey for a third-party app, CorpId for a custom one) the events are encrypted for.',
-              ),
-              { required: true, placeholder: 'dingxxxxxxxx' },
-            ),
-            verificationToken: secretField(
-              ['feishu'],
-              msg('Verification Token'),
-              msg('Events & callbacks > Encryption strategy. Stored on the server and never shown again.'),
-            ),
-            encryptKey: secretField(
-              ['feishu'],
-              msg('Encrypt Key'),
-              msg('Optional. When set, events are encrypted and signed (X-Lark-Signature) with it.'),
-              false,
-            ),
-            verifyToken: secretField(
-              ['meta'],
-              msg('Verify Token'),
-              msg('Any text you choose and enter at Meta as well; it answers the subscription check.'),
-            ),
-            publicKey: textField(
-              ['discord'],
-              msg('Public key'),
-              msg("The application's public key (General Information), 64 hexadecimal characters."),
-              { required: true, pattern: /^[0-9a-fA-F]{64}$/, invalid: msg('Must be 64 hexadecimal characters') },
-            ),
-            clientState: secretField(
-              ['msgraph'],
-              msg('clientState'),
-              msg('The clientState you sent when creating the subscription; every notification must carry it.'),
-            ),
-            authToken: secretField(
-              ['twilio'],
-              msg('Auth Token'),
-              msg(
-                'The Auth Token of the Twilio account (Console > Account info). Stored on the server and never shown again.',
-              ),
-            ),
-            url: textField(
-              ['twilio'],
-              msg('URL at Twilio'),
-              msg(
-                'The webhook URL exactly as entered at Twilio (behind a proxy it differs from the one this server sees).',
-              ),
-              {
-                required: true,
-                placeholder: 'https://example.com/api/webhooks/...',
-                pattern: /^https?:\/\/\S+$/i,
-                invalid: msg('Must be an http(s) URL'),
-              },
-            ),
-            secret: secretField(
-              SIGNED,
-              msg('Secret'),
-              msg(
-                'The signing secret shared with the sender. Stored on the server and never shown again; add a second one to rotate without downtime.',
-              ),
-            ),
-            algorithm: {
-              type: 'string',
-              title: tval('Algorithm'),
-              'x-decorator': 'FormItem',
-              'x-component': 'Select',
-              'x-component-props': { allowClear: false },
-              enum: [
-                { value: 'sha1', label: 'SHA-1' },
-                { value: 'sha256', label: 'SHA-256' },
-                { value: 'sha512', label: 'SHA-512' },
-              ],
-              default: 'sha256',
-              'x-reactions': [visibleFor(['hmac', 'template'])],
-            },
-            encoding: {
-              type: 'string',
-              title: tval('Encoding'),
-              'x-decorator': 'FormItem',
-              'x-component': 'Select',
-              'x-component-props': { allowClear: false },
-              enum: [
-                { value: 'hex', label: 'hex' },
-                { value: 'base64', label: 'base64' },
-              ],
-              default: 'hex',
-              'x-reactions': [visibleFor(['hmac', 'template'])],
-            },
-            prefix: {
-              type: 'string',
-              title: tval('Signature prefix'),
-              description: tval('Text before the signature in the header, e.g. sha256=. Empty: none.'),
-              'x-decorator': 'FormItem',
-              'x-component': 'Input',
-              'x-component-props': { placeholder: 'sha256=' },
-              'x-reactions': [visibleFor(['hmac', 'template'])],
-            },
-            message: textField(
-              ['template'],
-              msg('Signed message'),
-              msg(
-                'What the sender signs: {timestamp}, {id}, {url} and {body} (the exact bytes), e.g. {timestamp}.{body}.',
-              ),
-              { required: true, default: '{body}', pattern: /\{body\}/, invalid: msg('Must contain {body}') },
-            ),
-            timestampHeader: textField(
-              ['template'],
-              msg('Timestamp header'),
-              msg(
-                'Optional. The header with the signed timestamp (seconds or milliseconds), checked against the tolerance.',
-              ),
-              { placeholder: 'X-Timestamp', pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/ },
-            ),
-            idHeader: textField(
-              ['template'],
-              msg('Id header'),
-              msg('Optional. The header with the delivery id, for {id}.'),
-              { placeholder: 'X-Webhook-Id', pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/ },
-            ),
-            toleranceSeconds: {
-              type: 'number',
-              title: tval('Timestamp tolerance'),
-              description: tval('Signed requests older or newer than this are refused (replay protection).'),
-              'x-decorator': 'FormItem',
-              'x-component': 'InputNumber',
-              'x-component-props': { min: 1, precision: 0, addonAfter: tval('seconds') },
-              default: DEFAULT_TOLERANCE_SECONDS,
-              'x-reactions': [visibleFor(['stripe', 'slack', 'standard', 'zoom', 'template'])],
-            },
-          },
+          properties: verificationProperties(),
         },
         ipAllowlist: {
           type: 'array',

@@ -16,4 +16,10 @@ export const MESSAGES = {
   verification: (message: string) => msg('Verification: {{message}}', { message }),
   schemaNotObject: () => msg('bodySchema must be a JSON Schema object'),
   schemaInvalid: (error: string) => msg('bodySchema is not a valid JSON Schema: {{error}}', { error }),
+  testCannotSign: (type: string) =>
+    msg(
+      'A test request cannot be signed for "{{type}}": only the sender\'s public key is stored here, and the private key that signs stays with the sender. Send a real request from the sender instead.',
+      { type },
+    ),
+  testNoHandshake: (type: string) => msg('The verification "{{type}}" has no handshake to try', { type }),
 };

@@ -701,6 +701,7 @@ export function WebhookDeliveries() {
             methods={methods}
             bodySchema={form?.values?.bodySchema ?? workflow.config?.bodySchema}
             sample={workflow.config?.sample}
+            verificationType={workflow.config?.verification?.type}
             onClose={() => setTesting(false)}
             onSent={() => setRefreshKey((x) => x + 1)}
           />

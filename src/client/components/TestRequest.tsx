@@ -2,6 +2,7 @@ import { SendOutlined } from '@ant-design/icons';
 import { useAPIClient } from '@nocobase/client';
 import { Alert, Button, Input, Modal, Segmented, Select, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
+import { schemeOf } from '../../common/schemes';
 import { useT } from '../locale';
 import type { VersionRef } from './Deliveries';
 import { prettyBody, statusColor } from './Deliveries';
@@ -37,6 +38,8 @@ export function TestRequest(props: {
   methods: string[];
   bodySchema?: unknown;
   sample?: { data?: unknown; headers?: Record<string, string>; query?: Record<string, unknown> } | null;
+  /** The stored verification type: its handshake (the sender's URL check) can be tried. */
+  verificationType?: string;
   onSent: () => void;
   onClose: () => void;
 }) {
@@ -60,7 +63,9 @@ export function TestRequest(props: {
       if (props.sample?.query) setQuery(new URLSearchParams(props.sample.query as Record<string, string>).toString());
     }
   };
-  const send = async () => {
+  const scheme = schemeOf(props.verificationType);
+  const canTryHandshake = !!scheme?.handshake && scheme.canSign;
+  const send = async (handshake = false) => {
     setSending(true);
     setError(null);
     try {
@@ -73,7 +78,7 @@ export function TestRequest(props: {
         url: 'webhookDeliveries:test',
         method: 'post',
         params: { workflowId: props.version.id },
-        data: { method, path: sub, query, headers: headerValues, body },
+        data: handshake ? { handshake: true, path: sub } : { method, path: sub, query, headers: headerValues, body },
       });
       setAnswer(res?.data?.data ?? null);
       props.onSent();
@@ -95,12 +100,27 @@ export function TestRequest(props: {
         <Button key="close" onClick={props.onClose}>
           {t('Close')}
         </Button>,
+        ...(canTryHandshake
+          ? [
+              <Button
+                key="handshake"
+                loading={sending}
+                onClick={() => send(true)}
+                data-testid="try-handshake"
+                title={t(
+                  'Sends the request the sender sends to check the URL, signed like it, instead of the one above.',
+                )}
+              >
+                {t('Try the handshake')}
+              </Button>,
+            ]
+          : []),
         <Button
           key="send"
           type="primary"
           icon={<SendOutlined />}
           loading={sending}
-          onClick={send}
+          onClick={() => send()}
           data-testid="send-test-request"
         >
           {t('Send')}

@@ -3,9 +3,13 @@ import { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Context, Next } from 'koa';
+import type { Problem } from '../../common/checks';
+import { MESSAGES } from '../../common/messages';
+import { translate } from '../messages';
 import { grantTest } from '../test-grant';
 import type { VerificationConfig } from '../verify';
-import { canSign, signRequest } from '../verify/sign';
+import { CannotSign, handshakeTrial, signRequest } from '../verify/sign';
+import type { Signed } from '../verify/types';
 import { VersionProblem, versionEntry } from './version';
 
 export interface TestRequestDeps {
@@ -64,40 +68,62 @@ export function createTestAction(deps: TestRequestDeps) {
       throw error;
     }
     const { config } = entry;
-    const method = String(values.method ?? config.methods[0] ?? 'POST').toUpperCase();
+    const { verification } = config;
+    /** A refusal the admin reads in their language, with a code the UI and tests can rely on. */
+    const refuse = (code: string, problem: Problem): never =>
+      ctx.throw(400, translate(ctx, problem), { code }) as never;
+    // `handshake: true`: the request the sender sends for its handshake, in place of the typed one.
+    const trial = values.handshake === true ? handshakeTrial(verification) : null;
+    if (values.handshake === true && !trial) refuse('TEST_NO_HANDSHAKE', MESSAGES.testNoHandshake(verification.type));
+    const method = String(trial?.method ?? values.method ?? config.methods[0] ?? 'POST').toUpperCase();
     if (!METHODS.has(method)) ctx.throw(400, `Method ${method} is not one of ${[...METHODS].join(', ')}`);
-    const text = values.body === undefined || values.body === null ? '' : values.body;
-    const raw = Buffer.from(typeof text === 'string' ? text : JSON.stringify(text), 'utf8');
+    const text = trial ? (trial.body ?? '') : values.body === undefined || values.body === null ? '' : values.body;
+    // A GET or HEAD sends no body: nothing else is signed.
+    let raw: Buffer =
+      method === 'GET' || method === 'HEAD'
+        ? Buffer.alloc(0)
+        : Buffer.from(typeof text === 'string' ? text : JSON.stringify(text), 'utf8');
     if (raw.length > MAX_TEST_BODY) ctx.throw(413, `A test body is limited to ${MAX_TEST_BODY} bytes`);
     const subPath =
       typeof values.path === 'string' && values.path.trim() ? `/${values.path.trim().replace(/^\/+/, '')}` : '';
-    const query = typeof values.query === 'string' ? values.query.replace(/^\?/, '') : '';
-    if (!canSign(config.verification.type)) {
-      ctx.throw(400, `Test requests cannot be signed for verification type "${config.verification.type}" yet`);
-    }
+    const given = typeof values.query === 'string' ? values.query.replace(/^\?/, '') : '';
+    const query = [given, new URLSearchParams(trial?.query ?? {}).toString()].filter(Boolean).join('&');
 
     const headers: Record<string, string> = {};
-    const given =
+    const typed =
       values.headers && typeof values.headers === 'object' ? (values.headers as Record<string, unknown>) : {};
-    for (const [name, value] of Object.entries(given)) {
+    for (const [name, value] of Object.entries({ ...typed, ...(trial?.headers ?? {}) })) {
       if (typeof value === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) headers[name.toLowerCase()] = value;
     }
     if (raw.length && !headers['content-type']) headers['content-type'] = 'application/json';
     headers.host = ctx.get('host') || 'localhost';
     headers['user-agent'] ??= 'NocoBase-Webhook-Test';
-    if (method !== 'GET' && method !== 'HEAD') headers['content-length'] = String(raw.length);
+    const path = `${deps.base}${encodeURIComponent(config.key)}${subPath}`;
+    // The URL as the route will see it (its protocol and host), for schemes that sign it.
+    const probe = memoryRequest(method, `${path}${query ? `?${query}` : ''}`, headers, Buffer.alloc(0), '127.0.0.1');
+    const href = ((ctx.app as any).createContext(probe, new ServerResponse(probe)) as Context).href;
+    let signed: Signed;
+    try {
+      signed = signRequest(verification, raw, Math.floor(Date.now() / 1000), {
+        method,
+        headers: { ...headers },
+        querystring: query,
+        url: href,
+      });
+    } catch (error) {
+      if (error instanceof CannotSign) return refuse('TEST_CANNOT_BE_SIGNED', error.problem);
+      throw error;
+    }
     // Signed last: the signature headers are the scheme's, whatever the admin typed.
-    Object.assign(headers, signRequest(config.verification, raw, Math.floor(Date.now() / 1000)));
+    Object.assign(headers, signed.headers);
+    if (signed.body) raw = signed.body;
+    if (method !== 'GET' && method !== 'HEAD') headers['content-length'] = String(raw.length);
     delete headers['content-encoding'];
+    const added = new URLSearchParams(signed.query ?? {}).toString();
+    const fullQuery = [query, added].filter(Boolean).join('&');
 
-    const url = `${deps.base}${encodeURIComponent(config.key)}${subPath}${query ? `?${query}` : ''}`;
-    const req = memoryRequest(
-      method,
-      url,
-      headers,
-      method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : raw,
-      ctx.request.ip || '127.0.0.1',
-    );
+    const url = `${path}${fullQuery ? `?${fullQuery}` : ''}`;
+    const req = memoryRequest(method, url, headers, raw, ctx.request.ip || '127.0.0.1');
     grantTest(req, entry);
     const res = new ServerResponse(req);
     const inner = (ctx.app as any).createContext(req, res) as Context;

@@ -1,25 +1,21 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { TextDecoder } from 'node:util';
+import { SCHEME_SENSITIVE_HEADERS } from '../../common/schemes';
 
 export const REDACTED = '[redacted]';
 
-/** Headers that carry credentials or signatures in the schemes we know. */
+/**
+ * Headers that carry credentials or signatures: the usual ones, and every signature and credential
+ * header of the verification schemes (their rows in src/common/schemes.ts).
+ */
 const SENSITIVE = new Set([
   'authorization',
   'proxy-authorization',
   'cookie',
   'set-cookie',
-  'x-hub-signature',
-  'x-hub-signature-256',
-  'stripe-signature',
-  'x-slack-signature',
-  'x-shopify-hmac-sha256',
-  'webhook-signature',
-  'svix-signature',
   'x-gitlab-token',
   'x-api-key',
-  // DingTalk's outgoing robot signs its timestamp in a header called `sign`.
-  'sign',
+  ...SCHEME_SENSITIVE_HEADERS,
 ]);
 const SENSITIVE_PATTERN = /token|signature|secret|password|api[-_]?key|auth|session|hmac/i;
 

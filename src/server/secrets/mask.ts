@@ -1,5 +1,5 @@
 import { SECRET_MASK } from '../../common/constants';
-import { AES_KEY_FIELDS, SECRET_FIELDS } from '../verify';
+import { AES_KEY_FIELDS, SECRET_FIELDS, schemeOf } from '../../common/schemes';
 import { SecretCipher } from './cipher';
 
 /** What a secret looks like in every API answer (the admin form knows it too). */
@@ -87,7 +87,7 @@ export function withoutMasks(verification: unknown): unknown {
   for (const field of SECRET_FIELDS) {
     // A stand-in of the shape the field needs: a whsec_ secret, a 43-character AES key.
     const stand =
-      verification.type === 'standard' ? 'whsec_AAAA' : AES_KEY_FIELDS.includes(field) ? 'A'.repeat(43) : 'masked';
+      schemeOf(verification.type)?.secretStandIn ?? (AES_KEY_FIELDS.includes(field) ? 'A'.repeat(43) : 'masked');
     const standIn = (v: unknown) => (v === MASK || SecretCipher.isSealed(v) ? stand : v);
     const value = copy[field];
     if (Array.isArray(value)) copy[field] = value.map(standIn);

@@ -1,8 +1,8 @@
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { matchesAnySignature } from './secrets';
+import { firstSecret, matchesAnySignature } from './secrets';
 import { checkTimestamp } from './timestamp';
-import type { Verifier } from './types';
+import type { Signer, Verifier } from './types';
 
 /** DingTalk accepts a robot's signed timestamp for one hour. */
 const TOLERANCE_SECONDS = 3600;
@@ -22,4 +22,11 @@ export const verifyDingtalkRobot: Verifier = (config, headers, _raw, nowSeconds)
   );
   if (!ok) throw signatureInvalid('sign does not match the timestamp and the AppSecret');
   checkTimestamp(Math.floor(Number(timestamp) / 1000), nowSeconds, TOLERANCE_SECONDS);
+};
+
+/** Signs as the robot does: `timestamp` (ms) and `sign` = base64 HMAC-SHA256 of `{timestamp}\n{AppSecret}`. */
+export const signDingtalkRobot: Signer = (config, _raw, nowSeconds) => {
+  const secret = firstSecret(config.secret);
+  const timestamp = String(nowSeconds * 1000);
+  return { timestamp, sign: hmac('sha256', secret, `${timestamp}\n${secret}`).toString('base64') };
 };

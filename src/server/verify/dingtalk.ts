@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { invalidBody, jsonObject, queryParam, requireJsonObject } from './request';
-import { secretList } from './secrets';
-import type { Handshake, SenderAnswer, SenderRequest, VerificationConfig, Verifier } from './types';
+import { firstSecret, secretList } from './secrets';
+import type {
+  Handshake,
+  HandshakeTrialMaker,
+  RequestSigner,
+  SenderAnswer,
+  SenderRequest,
+  VerificationConfig,
+  Verifier,
+} from './types';
 import { checkMsgSignature, msgSignature, openEnvelope, sealEnvelope, signedQuery } from './wxcrypt';
 
 /**
@@ -61,3 +69,19 @@ export const dingtalkHandshake: Handshake = (config, request) => {
   if (event?.EventType !== 'check_url') return null;
   return secretList(config.token).length ? dingtalkSuccess(config, request) : null;
 };
+
+/** Signs as DingTalk pushes: the event (the admin's JSON) sealed into `{"encrypt"}`, the signature in the query. */
+export const signDingtalk: RequestSigner = (config, raw, nowSeconds) => {
+  const encrypt = sealEnvelope(firstSecret(config.aesKey), raw.toString('utf8'), ownerKeyOf(config));
+  const timestamp = String(nowSeconds * 1000);
+  const nonce = randomBytes(6).toString('hex');
+  const signature = msgSignature(firstSecret(config.token), timestamp, nonce, encrypt).toString('hex');
+  return {
+    headers: { 'content-type': 'application/json' },
+    query: { msg_signature: signature, timestamp, nonce },
+    body: Buffer.from(JSON.stringify({ encrypt }), 'utf8'),
+  };
+};
+
+/** The URL check: the `check_url` event, sealed and signed like any event. */
+export const dingtalkTrial: HandshakeTrialMaker = () => ({ body: JSON.stringify({ EventType: 'check_url' }) });

@@ -1,11 +1,11 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { ED25519_HEX } from '../../common/schemes';
 import { getHeader } from './headers';
 import { signatureInvalid } from './hmac';
 import { jsonObject } from './request';
 import { secretList } from './secrets';
 import type { Handshake, Verifier } from './types';
 
-export const ED25519_HEX = /^[0-9a-fA-F]{64}$/;
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const keys = new Map<string, KeyObject>();
 

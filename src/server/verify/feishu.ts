@@ -1,9 +1,17 @@
-import { createDecipheriv, createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { getHeader } from './headers';
 import { signatureInvalid } from './hmac';
 import { invalidBody, isObject, jsonObject, requireJsonObject, unauthorized } from './request';
-import { matchesAnySecret, matchesAnySignature, secretList } from './secrets';
-import type { Handshake, SenderRequest, VerificationConfig, Verifier } from './types';
+import { firstSecret, matchesAnySecret, matchesAnySignature, secretList } from './secrets';
+import type {
+  Handshake,
+  HandshakeTrialMaker,
+  RequestSigner,
+  SenderRequest,
+  Signed,
+  VerificationConfig,
+  Verifier,
+} from './types';
 
 /** Feishu / Lark `{"encrypt": …}`: AES-256-CBC, key SHA-256 of the Encrypt Key, IV the first 16 bytes. */
 export function decryptFeishu(encryptKey: string, encrypt: string): string | null {
@@ -93,3 +101,45 @@ export function decryptFeishuEvent(config: VerificationConfig, request: SenderRe
   checkToken(config, event);
   return event;
 }
+
+/** Feishu's encryption of an event: AES-256-CBC, key SHA-256 of the Encrypt Key, a random IV in front. */
+export function encryptFeishu(encryptKey: string, text: string): string {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-256-cbc', createHash('sha256').update(encryptKey).digest(), iv);
+  return Buffer.concat([iv, cipher.update(text, 'utf8'), cipher.final()]).toString('base64');
+}
+
+/** The event with the Verification Token where Feishu puts it: `header.token` (v2), `token` (v1, URL check). */
+function withToken(event: Record<string, unknown>, token: string): Record<string, unknown> {
+  if (event.type === 'url_verification' || typeof event.token === 'string') return { ...event, token };
+  return { ...event, header: { ...(isObject(event.header) ? event.header : {}), token } };
+}
+
+/**
+ * Sends as Feishu does: the admin's JSON event carries the Verification Token; with an Encrypt
+ * Key it is encrypted into `{"encrypt"}` and signed (`X-Lark-Signature` and its timestamp and nonce).
+ */
+export const signFeishu: RequestSigner = (config, raw, nowSeconds): Signed => {
+  const event = jsonObject(raw);
+  const text = event ? JSON.stringify(withToken(event, firstSecret(config.verificationToken))) : raw.toString('utf8');
+  const keys = secretList(config.encryptKey);
+  if (keys.length === 0) return { headers: { 'content-type': 'application/json' }, body: Buffer.from(text, 'utf8') };
+  const body = Buffer.from(JSON.stringify({ encrypt: encryptFeishu(keys[0], text) }), 'utf8');
+  const timestamp = String(nowSeconds);
+  const nonce = randomBytes(8).toString('hex');
+  const signature = createHash('sha256').update(`${timestamp}${nonce}${keys[0]}`).update(body).digest('hex');
+  return {
+    headers: {
+      'content-type': 'application/json',
+      'x-lark-request-timestamp': timestamp,
+      'x-lark-request-nonce': nonce,
+      'x-lark-signature': signature,
+    },
+    body,
+  };
+};
+
+/** The URL check: `{"type":"url_verification","challenge"}` (the signer adds the token, and encrypts). */
+export const feishuTrial: HandshakeTrialMaker = () => ({
+  body: JSON.stringify({ type: 'url_verification', challenge: randomBytes(8).toString('hex') }),
+});

@@ -1,12 +1,14 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { ALGORITHMS, ENCODINGS } from '../../common/schemes';
 import { WebhookError } from '../answer';
+
+export { ALGORITHMS, ENCODINGS };
+
 import { getHeader } from './headers';
 import { firstSecret, matchesAnySignature } from './secrets';
 import type { Signer, VerificationConfig } from './types';
 
-export const ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
-export const ENCODINGS = ['hex', 'base64'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 export type Encoding = (typeof ENCODINGS)[number];
 

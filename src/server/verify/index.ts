@@ -1,15 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { FIELDS, type SchemeRow, schemeOf as schemeRow, VERIFICATION_TYPES } from '../../common/schemes';
 import { WebhookError } from '../answer';
 import { verifyBasic } from './basic';
 import { decryptDingtalk, dingtalkHandshake, dingtalkSuccess, verifyDingtalk } from './dingtalk';
 import { verifyDingtalkRobot } from './dingtalk-robot';
-import { discordHandshake, ED25519_HEX, verifyDiscord } from './discord';
+import { discordHandshake, verifyDiscord } from './discord';
 import { decryptFeishuEvent, feishuHandshake, verifyFeishu } from './feishu';
 import { verifyGithub } from './github';
-import { ALGORITHMS, ENCODINGS, verifyHmac } from './hmac';
+import { verifyHmac } from './hmac';
 import { metaHandshake, verifyMeta } from './meta';
 import { msgraphHandshake, verifyMsgraph } from './msgraph';
-import { isSecretValue, secretList } from './secrets';
+import { secretList } from './secrets';
 import { verifyShopify } from './shopify';
 import { slackHandshake, verifySlack } from './slack';
 import { isStandardSecret, verifyStandard } from './standard';
@@ -20,215 +21,59 @@ import { verifyTwilio } from './twilio';
 import { twitchHandshake, verifyTwitch } from './twitch';
 import type { Handshake, SenderAnswer, SenderRequest, VerificationConfig, Verifier } from './types';
 import { decryptWecom, verifyWecom, wecomAcknowledge, wecomHandshake } from './wecom';
-import { AES_KEY_PATTERN } from './wxcrypt';
 import { verifyZoom, zoomHandshake } from './zoom';
 
+export { AES_KEY_FIELDS, SECRET_FIELDS, VERIFICATION_TYPES } from '../../common/schemes';
 export type { SenderAnswer, SenderRequest, VerificationConfig } from './types';
 
-/**
- * Fields that hold secrets: sealed at rest, masked in the UI, never logged, never sent back.
- * (`publicKey` and the receiver ids are not secret.)
- */
-export const SECRET_FIELDS: readonly string[] = [
-  'secret',
-  'token',
-  'password',
-  'encodingAESKey',
-  'aesKey',
-  'verificationToken',
-  'encryptKey',
-  'verifyToken',
-  'authToken',
-  'clientState',
-];
-
-/** Secret fields whose value has a fixed shape (43 base64 characters): a stand-in for a mask must have it too. */
-export const AES_KEY_FIELDS: readonly string[] = ['encodingAESKey', 'aesKey'];
-
-type Field =
-  | 'username'
-  | 'password'
-  | 'token'
-  | 'secret'
-  | 'header'
-  | 'algorithm'
-  | 'encoding'
-  | 'prefix'
-  | 'toleranceSeconds'
-  | 'encodingAESKey'
-  | 'receiveId'
-  | 'aesKey'
-  | 'ownerKey'
-  | 'verificationToken'
-  | 'encryptKey'
-  | 'verifyToken'
-  | 'publicKey'
-  | 'clientState'
-  | 'authToken'
-  | 'url'
-  | 'message'
-  | 'timestampHeader'
-  | 'idHeader';
-
-interface Scheme {
+/** The behaviour of a scheme; what it reads and needs is its row in src/common/schemes.ts. */
+export interface Behaviour {
   verify: Verifier;
-  required: Field[];
-  optional: Field[];
-  /** Headers that carry the credential itself (not a signature): never stored with an execution. */
-  credentials?: (config: VerificationConfig) => string[];
-  /** Query parameters that carry a credential (Meta's verify token): redacted in the logged path. */
-  credentialQuery?: string[];
   /**
    * The sender's handshake, answered by the plugin: the answer when the request is one, else null.
-   * A signed handshake runs after `verify` (and `decrypt`); an unsigned one (`handshakeFirst`)
-   * runs before and in place of `verify`, proving itself (its token, its own signature).
+   * Whether it runs before `verify` (unsigned) or after is the row's `handshake.first`.
    */
   handshake?: Handshake;
-  handshakeFirst?: boolean;
-  /** Methods the handshake uses, allowed for it even when the webhook's methods leave them out. */
-  handshakeMethods?: string[];
   /** The event inside the sender's envelope: replaces the parsed body as `$context.data`. */
   decrypt?: (config: VerificationConfig, request: SenderRequest) => unknown;
   /** The answer the sender expects to an accepted event in async mode, unless the webhook configures one. */
   acknowledge?: (config: VerificationConfig, request: SenderRequest) => SenderAnswer;
 }
 
-const timestamped = (verify: Verifier): Scheme => ({ verify, required: ['secret'], optional: ['toleranceSeconds'] });
-
-const SCHEMES: Record<string, Scheme> = {
-  none: { verify: () => {}, required: [], optional: [] },
-  basic: {
-    verify: verifyBasic,
-    required: ['username', 'password'],
-    optional: [],
-    credentials: () => ['authorization'],
-  },
-  token: {
-    verify: verifyToken,
-    required: ['token'],
-    optional: ['header'],
-    credentials: (config) => [
-      typeof config.header === 'string' && config.header ? config.header.toLowerCase() : 'authorization',
-    ],
-  },
-  hmac: { verify: verifyHmac, required: ['secret', 'header'], optional: ['algorithm', 'encoding', 'prefix'] },
-  github: { verify: verifyGithub, required: ['secret'], optional: [] },
-  stripe: timestamped(verifyStripe),
-  slack: { ...timestamped(verifySlack), handshake: slackHandshake },
-  shopify: { verify: verifyShopify, required: ['secret'], optional: [] },
-  standard: timestamped(verifyStandard),
-  wecom: {
-    verify: verifyWecom,
-    required: ['token', 'encodingAESKey'],
-    optional: ['receiveId'],
-    handshake: wecomHandshake,
-    handshakeFirst: true,
-    handshakeMethods: ['GET'],
-    decrypt: decryptWecom,
-    acknowledge: wecomAcknowledge,
-  },
+/** Each scheme's behaviour, keyed by type (a test checks these keys are the table's types). */
+export const BEHAVIOURS: Record<string, Behaviour> = {
+  none: { verify: () => {} },
+  basic: { verify: verifyBasic },
+  token: { verify: verifyToken },
+  hmac: { verify: verifyHmac },
+  github: { verify: verifyGithub },
+  stripe: { verify: verifyStripe },
+  slack: { verify: verifySlack, handshake: slackHandshake },
+  shopify: { verify: verifyShopify },
+  standard: { verify: verifyStandard },
+  wecom: { verify: verifyWecom, handshake: wecomHandshake, decrypt: decryptWecom, acknowledge: wecomAcknowledge },
   dingtalk: {
     verify: verifyDingtalk,
-    required: ['token', 'aesKey', 'ownerKey'],
-    optional: [],
     decrypt: decryptDingtalk,
     handshake: dingtalkHandshake,
     acknowledge: dingtalkSuccess,
   },
-  'dingtalk-robot': {
-    verify: verifyDingtalkRobot,
-    required: ['secret'],
-    optional: [],
-    // Legacy outgoing robots send their token in a `token` header.
-    credentials: () => ['token'],
-  },
-  feishu: {
-    verify: verifyFeishu,
-    required: ['verificationToken'],
-    optional: ['encryptKey'],
-    handshake: feishuHandshake,
-    handshakeFirst: true,
-    decrypt: decryptFeishuEvent,
-  },
-  meta: {
-    verify: verifyMeta,
-    required: ['secret', 'verifyToken'],
-    optional: [],
-    credentialQuery: ['hub.verify_token'],
-    handshake: metaHandshake,
-    handshakeFirst: true,
-    handshakeMethods: ['GET'],
-  },
-  zoom: { ...timestamped(verifyZoom), handshake: zoomHandshake },
-  twitch: { ...timestamped(verifyTwitch), handshake: twitchHandshake },
-  discord: { verify: verifyDiscord, required: ['publicKey'], optional: [], handshake: discordHandshake },
-  msgraph: {
-    verify: verifyMsgraph,
-    required: ['clientState'],
-    optional: [],
-    handshake: msgraphHandshake,
-    handshakeFirst: true,
-  },
-  twilio: { verify: verifyTwilio, required: ['authToken', 'url'], optional: [] },
-  template: {
-    verify: verifyTemplate,
-    required: ['secret', 'header'],
-    optional: ['algorithm', 'encoding', 'prefix', 'message', 'timestampHeader', 'idHeader', 'toleranceSeconds'],
-  },
+  'dingtalk-robot': { verify: verifyDingtalkRobot },
+  feishu: { verify: verifyFeishu, handshake: feishuHandshake, decrypt: decryptFeishuEvent },
+  meta: { verify: verifyMeta, handshake: metaHandshake },
+  zoom: { verify: verifyZoom, handshake: zoomHandshake },
+  twitch: { verify: verifyTwitch, handshake: twitchHandshake },
+  discord: { verify: verifyDiscord, handshake: discordHandshake },
+  msgraph: { verify: verifyMsgraph, handshake: msgraphHandshake },
+  twilio: { verify: verifyTwilio },
+  template: { verify: verifyTemplate },
 };
 
-export const VERIFICATION_TYPES = Object.keys(SCHEMES);
-
-const schemeOf = (type: unknown): Scheme | undefined =>
-  typeof type === 'string' && Object.hasOwn(SCHEMES, type) ? SCHEMES[type] : undefined;
-
-function isHeaderName(v: unknown): boolean {
-  return typeof v === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v);
+/** A scheme: its row (data) and its behaviour; undefined for an unknown type. */
+function schemeOf(type: unknown): { row: SchemeRow; behaviour: Behaviour } | undefined {
+  const row = schemeRow(type);
+  return row && Object.hasOwn(BEHAVIOURS, row.type) ? { row, behaviour: BEHAVIOURS[row.type] } : undefined;
 }
-
-function isAesKey(v: unknown): boolean {
-  return isSecretValue(v) && secretList(v).every((k) => AES_KEY_PATTERN.test(k));
-}
-
-const SECRET_MESSAGE = 'a non-empty string, or a list of non-empty strings to rotate without downtime';
-
-const CHECKS: Record<Field, [ok: (value: unknown) => boolean, message: string]> = {
-  username: [(v) => typeof v === 'string' && v !== '', 'Username is required'],
-  password: [isSecretValue, `Password must be ${SECRET_MESSAGE}`],
-  token: [isSecretValue, `Token must be ${SECRET_MESSAGE}`],
-  secret: [isSecretValue, `Secret must be ${SECRET_MESSAGE}`],
-  header: [isHeaderName, 'Header must be a header name'],
-  algorithm: [(v) => ALGORITHMS.includes(v as never), `Algorithm must be one of ${ALGORITHMS.join(', ')}`],
-  encoding: [(v) => ENCODINGS.includes(v as never), `Encoding must be one of ${ENCODINGS.join(', ')}`],
-  prefix: [(v) => typeof v === 'string', 'Prefix must be a string, e.g. "sha256="'],
-  toleranceSeconds: [
-    (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
-    'toleranceSeconds must be a positive number of seconds',
-  ],
-  encodingAESKey: [isAesKey, `EncodingAESKey must be 43 letters and digits (or a list of them)`],
-  aesKey: [isAesKey, `aes_key must be 43 letters and digits (or a list of them)`],
-  receiveId: [(v) => typeof v === 'string', 'receiveId must be a string (the CorpID)'],
-  ownerKey: [(v) => typeof v === 'string' && v !== '', 'ownerKey is required (the AppKey, SuiteKey or CorpId)'],
-  verificationToken: [isSecretValue, `Verification Token must be ${SECRET_MESSAGE}`],
-  encryptKey: [isSecretValue, `Encrypt Key must be ${SECRET_MESSAGE}`],
-  verifyToken: [isSecretValue, `Verify Token must be ${SECRET_MESSAGE}`],
-  clientState: [isSecretValue, `clientState must be ${SECRET_MESSAGE}`],
-  authToken: [isSecretValue, `Auth Token must be ${SECRET_MESSAGE}`],
-  publicKey: [
-    (v) => isSecretValue(v) && secretList(v).every((k) => ED25519_HEX.test(k)),
-    'Public key must be 64 hexadecimal characters (or a list of them)',
-  ],
-  url: [
-    (v) => typeof v === 'string' && /^https?:\/\/[^\s]+$/i.test(v),
-    'URL must be the http(s) URL entered at the sender',
-  ],
-  message: [
-    (v) => typeof v === 'string' && v.includes('{body}'),
-    'Message must be a template that contains {body}, e.g. {timestamp}.{body}',
-  ],
-  timestampHeader: [isHeaderName, 'Timestamp header must be a header name'],
-  idHeader: [isHeaderName, 'Id header must be a header name'],
-};
 
 const absent = (v: unknown) => v === undefined || v === null || v === '';
 
@@ -242,16 +87,16 @@ export function validateVerification(v: unknown): Record<string, string> | null 
   if (typeof v !== 'object' || Array.isArray(v))
     return { type: `Verification must be an object whose type is one of ${types}` };
   const config = v as Record<string, unknown>;
-  const scheme = schemeOf(config.type);
+  const scheme = schemeRow(config.type);
   if (!scheme) return { type: `Verification type must be one of ${types}` };
   const errors: Record<string, string> = {};
   for (const field of scheme.required) {
-    const [ok, message] = CHECKS[field];
-    if (absent(config[field]) || !ok(config[field])) errors[field] = message;
+    const { check, message } = FIELDS[field];
+    if (absent(config[field]) || !check(config[field])) errors[field] = message;
   }
   for (const field of scheme.optional) {
-    const [ok, message] = CHECKS[field];
-    if (!absent(config[field]) && !ok(config[field])) errors[field] = message;
+    const { check, message } = FIELDS[field];
+    if (!absent(config[field]) && !check(config[field])) errors[field] = message;
   }
   if (config.type === 'standard' && !errors.secret && !secretList(config.secret).every(isStandardSecret)) {
     errors.secret =
@@ -279,7 +124,7 @@ export function verifyRequest(
 ): void {
   const scheme = schemeOf(verification.type);
   if (!scheme) throw new Error(`Unknown verification type "${verification.type}"`);
-  scheme.verify(verification, headers, raw, nowSeconds, senderRequest(headers, raw, nowSeconds, extra));
+  scheme.behaviour.verify(verification, headers, raw, nowSeconds, senderRequest(headers, raw, nowSeconds, extra));
 }
 
 /** What the sender's check made of a request. */
@@ -304,18 +149,19 @@ export function checkSender(
 ): SenderOutcome {
   const scheme = schemeOf(verification.type);
   if (!scheme) throw new Error(`Unknown verification type "${verification.type}"`);
-  if (scheme.handshake && scheme.handshakeFirst) {
-    const answer = scheme.handshake(verification, request);
+  const { handshake, decrypt, acknowledge, verify } = scheme.behaviour;
+  const handshakeFirst = scheme.row.handshake !== false && scheme.row.handshake.first;
+  if (handshake && handshakeFirst) {
+    const answer = handshake(verification, request);
     if (answer) return { handshake: answer };
   }
   if (handshakeOnly) throw new WebhookError('METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed`);
-  scheme.verify(verification, request.headers, request.raw, request.nowSeconds, request);
-  const decrypted = scheme.decrypt ? { data: scheme.decrypt(verification, request) } : undefined;
-  if (scheme.handshake && !scheme.handshakeFirst) {
-    const answer = scheme.handshake(verification, { ...request, data: decrypted?.data });
+  verify(verification, request.headers, request.raw, request.nowSeconds, request);
+  const decrypted = decrypt ? { data: decrypt(verification, request) } : undefined;
+  if (handshake && !handshakeFirst) {
+    const answer = handshake(verification, { ...request, data: decrypted?.data });
     if (answer) return { handshake: answer };
   }
-  const { acknowledge } = scheme;
   return {
     handshake: null,
     decrypted,
@@ -325,12 +171,13 @@ export function checkSender(
 
 /** Methods a scheme's handshake uses (allowed for it alone when the webhook's methods leave them out). */
 export function handshakeMethods(verification: VerificationConfig): string[] {
-  return schemeOf(verification.type)?.handshakeMethods ?? [];
+  const handshake = schemeRow(verification.type)?.handshake;
+  return handshake ? handshake.methods : [];
 }
 
 /** Query parameters that carry a credential of the scheme, redacted in the logged path. */
 export function credentialQuery(verification: VerificationConfig): string[] {
-  return schemeOf(verification.type)?.credentialQuery ?? [];
+  return schemeRow(verification.type)?.credentialQuery ?? [];
 }
 
 /**
@@ -339,5 +186,8 @@ export function credentialQuery(verification: VerificationConfig): string[] {
  * signature headers are not among them (each proves one body only).
  */
 export function credentialHeaders(verification: VerificationConfig): string[] {
-  return schemeOf(verification.type)?.credentials?.(verification) ?? [];
+  const row = schemeRow(verification.type);
+  if (!row) return [];
+  const named = row.credentialHeaderField && verification[row.credentialHeaderField];
+  return typeof named === 'string' && named !== '' ? [named.toLowerCase()] : row.credentialHeaders;
 }

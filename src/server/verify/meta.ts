@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { WebhookError } from '../answer';
-import { verifyGithub } from './github';
+import { signGithub, verifyGithub } from './github';
 import { queryParam } from './request';
-import { matchesAnySecret } from './secrets';
-import type { Handshake, Verifier } from './types';
+import { firstSecret, matchesAnySecret } from './secrets';
+import type { Handshake, HandshakeTrialMaker, Signer, Verifier } from './types';
 
 /**
  * Meta (WhatsApp, Instagram, Messenger) subscription check: GET
@@ -26,3 +27,16 @@ export const metaHandshake: Handshake = (config, request) => {
 
 /** Each event: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body, keyed with the App Secret>`. */
 export const verifyMeta: Verifier = verifyGithub;
+
+/** Signs as Meta does: `X-Hub-Signature-256`, as GitHub. */
+export const signMeta: Signer = signGithub;
+
+/** The subscription check: GET `?hub.mode=subscribe&hub.verify_token&hub.challenge`. */
+export const metaTrial: HandshakeTrialMaker = (config) => ({
+  method: 'GET',
+  query: {
+    'hub.mode': 'subscribe',
+    'hub.verify_token': firstSecret(config.verifyToken),
+    'hub.challenge': randomBytes(6).toString('hex'),
+  },
+});

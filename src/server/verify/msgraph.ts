@@ -1,6 +1,7 @@
-import { invalidBody, isObject, queryParam, requireJsonObject, unauthorized } from './request';
-import { matchesAnySecret } from './secrets';
-import type { Handshake, Verifier } from './types';
+import { randomBytes } from 'node:crypto';
+import { invalidBody, isObject, jsonObject, queryParam, requireJsonObject, unauthorized } from './request';
+import { firstSecret, matchesAnySecret } from './secrets';
+import type { Handshake, HandshakeTrialMaker, RequestSigner, Signed, Verifier } from './types';
 
 /**
  * Microsoft Graph subscription validation: `?validationToken=v` -> `200 text/plain` v. Graph
@@ -23,3 +24,25 @@ export const verifyMsgraph: Verifier = (config, _headers, raw) => {
     }
   }
 };
+
+/**
+ * Graph signs nothing: each notification carries the `clientState`. The admin's JSON gets it in
+ * every item of its `value[]`, or becomes the one item of `{"value": [...]}`.
+ */
+export const signMsgraph: RequestSigner = (config, raw): Signed => {
+  const clientState = firstSecret(config.clientState);
+  const body = jsonObject(raw);
+  if (!body) return { headers: {} };
+  const value = Array.isArray(body.value)
+    ? body.value.map((item) => (isObject(item) ? { ...item, clientState } : item))
+    : [{ ...body, clientState }];
+  const signed = Array.isArray(body.value) ? { ...body, value } : { value };
+  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(signed), 'utf8') };
+};
+
+/** The validation request: `?validationToken=…`, with no body. */
+export const msgraphTrial: HandshakeTrialMaker = () => ({
+  query: { validationToken: `Validation: ${randomBytes(6).toString('hex')}` },
+  headers: { 'content-type': 'text/plain' },
+  body: '',
+});

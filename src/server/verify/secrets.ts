@@ -1,16 +1,10 @@
+import { valueList } from '../../common/schemes';
 import { decodeSignature, digestsEqual, safeEqual } from './compare';
 
-/** A secret field holds one secret or, while rotating, several: a non-empty string or a non-empty list of them. */
-export function isSecretValue(value: unknown): value is string | string[] {
-  if (typeof value === 'string') return value !== '';
-  return Array.isArray(value) && value.length > 0 && value.every((s) => typeof s === 'string' && s !== '');
-}
+export { isSecretValue } from '../../common/schemes';
 
 /** The usable secrets of a field (empty when the field is missing or malformed, so verification fails closed). */
-export function secretList(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [value];
-  return list.filter((s): s is string => typeof s === 'string' && s !== '');
-}
+export const secretList: (value: unknown) => string[] = valueList;
 
 /** Rotation, for tokens and passwords: true when any secret of `value` equals any `provided` value. */
 export function matchesAnySecret(value: unknown, provided: readonly string[]): boolean {

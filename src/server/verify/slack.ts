@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
 import { jsonObject } from './request';
 import { firstSecret, matchesAnySignature } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
-import type { Handshake, Signer, VerificationConfig } from './types';
+import type { Handshake, HandshakeTrialMaker, Signer, VerificationConfig } from './types';
 
 /** Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:{X-Slack-Request-Timestamp}:{body}">`. */
 export function verifySlack(
@@ -36,4 +37,9 @@ export const slackHandshake: Handshake = (_config, request) => {
 export const signSlack: Signer = (config, raw, nowSeconds) => ({
   'x-slack-request-timestamp': String(nowSeconds),
   'x-slack-signature': `v0=${hmac('sha256', firstSecret(config.secret), `v0:${nowSeconds}:`, raw).toString('hex')}`,
+});
+
+/** The URL check: `{"type":"url_verification","challenge"}` (signed). */
+export const slackTrial: HandshakeTrialMaker = () => ({
+  body: JSON.stringify({ type: 'url_verification', challenge: randomBytes(8).toString('hex'), token: 'test' }),
 });

@@ -1,10 +1,12 @@
 import { randomUUID, verify } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { MESSAGES } from '../../common/messages';
+import { CannotSign } from './cannot-sign';
 import { BASE64 } from './compare';
 import { ed25519Key } from './discord';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { firstSecret, matchesAnySignature, secretList } from './secrets';
+import { matchesAnySignature, secretList } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
 import type { Signer, VerificationConfig } from './types';
 
@@ -82,9 +84,14 @@ export function verifyStandard(
   checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
 }
 
-/** Signs as a Standard Webhooks sender does, with a fresh `webhook-id`. */
+/**
+ * Signs as a Standard Webhooks sender does, with a fresh `webhook-id` and the first `whsec_`
+ * secret. A `whpk_` public key cannot sign: the private key stays with the sender.
+ */
 export const signStandard: Signer = (config, raw, nowSeconds) => {
+  const secret = secretList(config.secret).find((s) => !s.startsWith(PUBLIC_PREFIX));
+  if (secret === undefined) throw new CannotSign(MESSAGES.testCannotSign(String(config.type)));
   const id = `msg_test_${randomUUID().replace(/-/g, '')}`;
-  const signature = hmac('sha256', keyOf(firstSecret(config.secret)), `${id}.${nowSeconds}.`, raw).toString('base64');
+  const signature = hmac('sha256', keyOf(secret), `${id}.${nowSeconds}.`, raw).toString('base64');
   return { 'webhook-id': id, 'webhook-timestamp': String(nowSeconds), 'webhook-signature': `v1,${signature}` };
 };

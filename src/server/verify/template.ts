@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { getHeader } from './headers';
 import { ALGORITHMS, type Algorithm, ENCODINGS, type Encoding, signatureInvalid } from './hmac';
-import { matchesAnySignature } from './secrets';
+import { firstSecret, matchesAnySignature } from './secrets';
 import { checkTimestamp, toleranceOf } from './timestamp';
-import type { SenderRequest, VerificationConfig, Verifier } from './types';
+import type { RequestSigner, SenderRequest, VerificationConfig, Verifier } from './types';
 
 export const TEMPLATE_PLACEHOLDERS = ['timestamp', 'id', 'body', 'url'] as const;
 const PLACEHOLDER = /\{(timestamp|id|body|url)\}/g;
@@ -22,6 +22,17 @@ function messageParts(template: string, values: Record<string, string>, raw: Buf
   }
   parts.push(template.slice(at));
   return parts;
+}
+
+/** The template's settings, with their defaults. */
+function optionsOf(config: VerificationConfig) {
+  return {
+    header: typeof config.header === 'string' ? config.header : '',
+    template: typeof config.message === 'string' && config.message !== '' ? config.message : '{body}',
+    prefix: typeof config.prefix === 'string' ? config.prefix : '',
+    algorithm: pick(config.algorithm, ALGORITHMS, 'sha256') as Algorithm,
+    encoding: pick(config.encoding, ENCODINGS, 'hex') as Encoding,
+  };
 }
 
 /** A timestamp header in seconds or milliseconds (13 digits and more). */
@@ -43,11 +54,7 @@ export const verifyTemplate: Verifier = (
   nowSeconds,
   request: SenderRequest,
 ) => {
-  const header = typeof config.header === 'string' ? config.header : '';
-  const template = typeof config.message === 'string' && config.message !== '' ? config.message : '{body}';
-  const prefix = typeof config.prefix === 'string' ? config.prefix : '';
-  const algorithm: Algorithm = pick(config.algorithm, ALGORITHMS, 'sha256');
-  const encoding: Encoding = pick(config.encoding, ENCODINGS, 'hex');
+  const { header, template, prefix, algorithm, encoding } = optionsOf(config);
   const value = header ? getHeader(headers, header) : undefined;
   if (value === undefined) throw signatureInvalid(`Missing ${header || 'signature'} header`);
   if (!value.toLowerCase().startsWith(prefix.toLowerCase())) {
@@ -83,4 +90,28 @@ export const verifyTemplate: Verifier = (
     throw signatureInvalid(`${header} signature does not match the signed message`);
   }
   if (timestamp !== undefined) checkTimestamp(timestamp, nowSeconds, toleranceOf(config));
+};
+
+/**
+ * Signs as the described sender: the timestamp (now, in seconds) and the id (the admin's, or a
+ * fresh one) in their headers, and the HMAC of the message in `header`, after `prefix`.
+ */
+export const signTemplate: RequestSigner = (config, raw, nowSeconds, context) => {
+  const { header, template, prefix, algorithm, encoding } = optionsOf(config);
+  if (header === '') throw new Error('template verification needs the name of the signature header');
+  const headers: Record<string, string> = {};
+  const values: Record<string, string> = { url: context.url, timestamp: '', id: '' };
+  if (typeof config.timestampHeader === 'string' && config.timestampHeader !== '') {
+    values.timestamp = String(nowSeconds);
+    headers[config.timestampHeader.toLowerCase()] = values.timestamp;
+  }
+  if (typeof config.idHeader === 'string' && config.idHeader !== '') {
+    const name = config.idHeader.toLowerCase();
+    values.id = context.headers[name] || `msg_test_${randomUUID().replace(/-/g, '')}`;
+    headers[name] = values.id;
+  }
+  const mac = createHmac(algorithm, firstSecret(config.secret));
+  for (const part of messageParts(template, values, raw)) mac.update(part);
+  headers[header.toLowerCase()] = prefix + mac.digest(encoding);
+  return { headers };
 };

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
-import { matchesAnySignature } from './secrets';
-import type { SenderRequest, VerificationConfig, Verifier } from './types';
+import { firstSecret, matchesAnySignature } from './secrets';
+import type { RequestSigner, SenderRequest, VerificationConfig, Verifier } from './types';
 
 /**
  * The URL Twilio signed: the configured `url` (the public URL exactly as entered at Twilio); when
@@ -58,4 +58,20 @@ export const verifyTwilio: Verifier = (config, headers, raw, _now, request) => {
   if (bodyHash === null && !form && raw.length > 0) {
     throw signatureInvalid('A Twilio request with a body that is not a form must carry bodySHA256 in its URL');
   }
+};
+
+/**
+ * Signs as Twilio does: a form body by its sorted parameters; any other body by `bodySHA256` (hex
+ * SHA-256), added to the query, which is part of the signed URL (the configured `url`).
+ */
+export const signTwilio: RequestSigner = (config, raw, _now, context) => {
+  const type = (context.headers['content-type'] ?? '').toLowerCase();
+  const form = type.startsWith('application/x-www-form-urlencoded');
+  const base = typeof config.url === 'string' ? config.url : '';
+  const query: Record<string, string> = {};
+  if (!form && raw.length > 0 && !base.includes('?')) query.bodySHA256 = createHash('sha256').update(raw).digest('hex');
+  const querystring = [context.querystring, new URLSearchParams(query).toString()].filter(Boolean).join('&');
+  const url = signedUrl(config, { querystring });
+  const signature = hmac('sha1', firstSecret(config.authToken), url, form ? formData(raw) : '').toString('base64');
+  return { headers: { 'x-twilio-signature': signature }, query };
 };

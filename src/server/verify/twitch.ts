@@ -1,9 +1,10 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
 import { jsonObject } from './request';
-import { matchesAnySignature } from './secrets';
+import { firstSecret, matchesAnySignature } from './secrets';
 import { checkTimestamp } from './timestamp';
-import type { Handshake, Verifier } from './types';
+import type { Handshake, HandshakeTrialMaker, RequestSigner, Verifier } from './types';
 
 /** Twitch asks receivers to refuse messages older than 10 minutes. */
 const TWITCH_TOLERANCE_SECONDS = 600;
@@ -43,3 +44,30 @@ export const twitchHandshake: Handshake = (_config, request) => {
   if (typeof challenge !== 'string') return null;
   return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: challenge };
 };
+
+/**
+ * Signs as Twitch does: `Twitch-Eventsub-Message-Id`, `-Timestamp` (RFC 3339) and `-Signature`;
+ * the message type is the admin's (`notification` when unset), so a verification can be tried.
+ */
+export const signTwitch: RequestSigner = (config, raw, nowSeconds, context) => {
+  const id = context.headers['twitch-eventsub-message-id'] || randomUUID();
+  const timestamp = new Date(nowSeconds * 1000).toISOString();
+  const signature = hmac('sha256', firstSecret(config.secret), id, timestamp, raw).toString('hex');
+  return {
+    headers: {
+      'twitch-eventsub-message-id': id,
+      'twitch-eventsub-message-timestamp': timestamp,
+      'twitch-eventsub-message-signature': `sha256=${signature}`,
+      'twitch-eventsub-message-type': context.headers['twitch-eventsub-message-type'] || 'notification',
+    },
+  };
+};
+
+/** The callback verification: `webhook_callback_verification` with a `challenge` (signed). */
+export const twitchTrial: HandshakeTrialMaker = () => ({
+  headers: { 'twitch-eventsub-message-type': 'webhook_callback_verification' },
+  body: JSON.stringify({
+    challenge: randomBytes(8).toString('hex'),
+    subscription: { type: 'channel.follow', version: '2', status: 'webhook_callback_verification_pending' },
+  }),
+});

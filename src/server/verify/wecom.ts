@@ -1,7 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { invalidBody, isObject, queryParam } from './request';
-import type { Handshake, SenderRequest, VerificationConfig, Verifier } from './types';
-import { checkMsgSignature, openEnvelope, signedQuery } from './wxcrypt';
+import { firstSecret } from './secrets';
+import type {
+  Handshake,
+  HandshakeTrialMaker,
+  RequestSigner,
+  SenderRequest,
+  Signed,
+  VerificationConfig,
+  Verifier,
+} from './types';
+import { checkMsgSignature, msgSignature, openEnvelope, sealEnvelope, signedQuery } from './wxcrypt';
 
 const receiveIdOf = (config: VerificationConfig) =>
   typeof config.receiveId === 'string' && config.receiveId !== '' ? config.receiveId : undefined;
@@ -54,3 +64,30 @@ export const wecomHandshake: Handshake = (config, request) => {
 
 /** WeCom expects an empty 200 to an event it need not be answered. */
 export const wecomAcknowledge = () => ({ status: 200, body: '' });
+
+/**
+ * Signs as WeCom sends: the message (the admin's XML) sealed into `<xml><Encrypt>…`, and
+ * `msg_signature`, `timestamp`, `nonce` in the query. A GET is the URL check: a sealed `echostr`.
+ */
+export const signWecom: RequestSigner = (config, raw, nowSeconds, context): Signed => {
+  const token = firstSecret(config.token);
+  const key = firstSecret(config.encodingAESKey);
+  const receiveId = receiveIdOf(config) ?? '';
+  const timestamp = String(nowSeconds);
+  const nonce = randomBytes(8).toString('hex');
+  if (context.method === 'GET') {
+    const echostr = sealEnvelope(key, randomBytes(9).toString('base64url'), receiveId);
+    const signature = msgSignature(token, timestamp, nonce, echostr).toString('hex');
+    return { headers: {}, query: { msg_signature: signature, timestamp, nonce, echostr } };
+  }
+  const encrypt = sealEnvelope(key, raw.toString('utf8'), receiveId);
+  const body = `<xml><ToUserName><![CDATA[${receiveId}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`;
+  return {
+    headers: { 'content-type': 'text/xml' },
+    query: { msg_signature: msgSignature(token, timestamp, nonce, encrypt).toString('hex'), timestamp, nonce },
+    body: Buffer.from(body, 'utf8'),
+  };
+};
+
+/** The URL check is a GET (its `echostr` sealed by the signer). */
+export const wecomTrial: HandshakeTrialMaker = () => ({ method: 'GET' });

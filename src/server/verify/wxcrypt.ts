@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { AES_KEY_PATTERN } from '../../common/schemes';
 import { signatureInvalid } from './hmac';
 import { invalidBody, unauthorized } from './request';
 import { findSigningSecret, secretList } from './secrets';
@@ -10,7 +11,6 @@ import { findSigningSecret, secretList } from './secrets';
  * receiver's id (CorpID, AppKey, SuiteKey…), PKCS#7-padded to 32 bytes; the signature is the
  * hex SHA-1 of the sorted token, timestamp, nonce and ciphertext.
  */
-export const AES_KEY_PATTERN = /^[A-Za-z0-9+/]{43}$/;
 
 export function aesKeyOf(encodingAESKey: string): Buffer | null {
   if (!AES_KEY_PATTERN.test(encodingAESKey)) return null;

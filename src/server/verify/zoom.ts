@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { getHeader } from './headers';
 import { hmac, signatureInvalid } from './hmac';
 import { jsonObject } from './request';
-import { findSigningSecret, secretList } from './secrets';
+import { findSigningSecret, firstSecret, secretList } from './secrets';
 import { checkTimestamp, parseTimestamp, toleranceOf } from './timestamp';
-import type { Handshake, SenderRequest, VerificationConfig, Verifier } from './types';
+import type { Handshake, HandshakeTrialMaker, SenderRequest, Signer, VerificationConfig, Verifier } from './types';
 
 function signingSecret(config: VerificationConfig, request: Pick<SenderRequest, 'headers' | 'raw'>) {
   const signature = getHeader(request.headers, 'x-zm-signature');
@@ -42,3 +43,18 @@ export const zoomHandshake: Handshake = (config, request) => {
     json: true,
   };
 };
+
+/** Signs as Zoom does: `x-zm-request-timestamp` and `x-zm-signature: v0=<hex HMAC of "v0:{ts}:{body}">`. */
+export const signZoom: Signer = (config, raw, nowSeconds) => ({
+  'x-zm-request-timestamp': String(nowSeconds),
+  'x-zm-signature': `v0=${hmac('sha256', firstSecret(config.secret), `v0:${nowSeconds}:`, raw).toString('hex')}`,
+});
+
+/** The URL check: `endpoint.url_validation` with a `plainToken` (signed). */
+export const zoomTrial: HandshakeTrialMaker = () => ({
+  body: JSON.stringify({
+    event: 'endpoint.url_validation',
+    payload: { plainToken: randomBytes(8).toString('hex') },
+    event_ts: Date.now(),
+  }),
+});
