@@ -98,13 +98,15 @@ function newRow(ctx: Context): DeliveryRow {
 
 /**
  * The one middleware that owns `{base}*` and nothing else. `{base}~status/{token}` answers a
- * status URL; every other request walks these stages, in this order (see `handle`):
+ * status URL (no log row); every other request walks these stages, in this order (see `handle`):
  *
- *   1. matchWebhook   key -> enabled workflow (404), sub-path -> params, NUL in the URL (400)
+ *   1. matchWebhook   key -> enabled workflow, or the version a test request names (404);
+ *                     sub-path -> params (404); NUL in the URL (400)
  *   2. resolveIp      the client IP as trustedProxies decide it
- *   3. preflight      a CORS preflight is answered here
+ *   3. preflight      a CORS preflight is answered here; applyCors then adds CORS headers
  *   4. checkMethod    405 with Allow (a sender's handshake method passes for the handshake only)
- *   5. checkAccess    IP allow-list (403), rate limit (429), app not ready (503), async backlog full (429)
+ *   5. checkAccess    IP allow-list (403), rate limit (429), app not ready (503), async backlog
+ *                     full (429); a test request skips all but "not ready"
  *   6. readRawBody    the exact bytes, within maxBodyBytes (413) and the body timeout (408)
  *   7. checkSender    the sender's handshake (answered here), signature or token (401), decryption
  *   8. parseBody      by Content-Type (400, 413, 415); large JSON in a worker thread
@@ -114,9 +116,14 @@ function newRow(ctx: Context): DeliveryRow {
  *  12. uploads        written only now, for an accepted delivery
  *  13. dispatch       sync (run and answer) or async (store, 202 with its status URL)
  *
- * Each stage passes or throws one WebhookError, which becomes the JSON error body here; every
- * request leaves a row in the delivery log.
- */ export function createWebhookRoute(deps: RouteDeps) {
+ * Each stage passes or throws one WebhookError, which becomes the JSON error body here (its
+ * status from answer.ts's table; anything else is 503 UNAVAILABLE). Every request leaves one row
+ * in the delivery log: `writeRow` writes it for refused, preflight, handshake and filtered
+ * requests (refused ones past WEBHOOK_LOG_REJECTED_PER_SECOND are counted in one row a second);
+ * dispatch writes it for accepted deliveries. A refusal may then be held by the failed-
+ * authentication budget (auth-failure-budget.ts decides by its code) before it is sent.
+ */
+export function createWebhookRoute(deps: RouteDeps) {
   const { base } = deps;
   const statusBase = `${base}${STATUS_SEGMENT}/`;
   return async function webhookRoute(ctx: Context, next: Next): Promise<void> {

@@ -27,6 +27,7 @@ import { useNavigate } from 'react-router-dom';
 import { METHODS } from '../../common/constants';
 import { msg, useT } from '../locale';
 import { formatBytes } from '../utils';
+import { prettyBody, statusColor, type VersionRef } from './delivery-view';
 import { ListenForSample } from './ListenForSample';
 import { TestRequest } from './TestRequest';
 
@@ -64,16 +65,6 @@ export interface Delivery {
 }
 
 /** The version the operator is looking at (the canvas's, the trigger drawer's): for replays, tests and samples. */
-export interface VersionRef {
-  id: number | string;
-  key: string;
-  enabled?: boolean;
-  executed?: number | boolean;
-}
-
-export const statusColor = (s?: number) =>
-  !s ? 'default' : s < 300 ? 'success' : s < 400 ? 'processing' : s < 500 ? 'warning' : 'error';
-
 /** What each error code means, in the admin's language (the caller got the English message). */
 const CODE_TEXT: Record<string, string> = {
   INVALID_BODY: msg('The body could not be read for its content type.'),
@@ -130,16 +121,6 @@ const ERROR_CODES = [
 
 /** The execution page, inside the admin UI's router (no full reload). */
 export const executionRoute = (id: unknown) => `/admin/settings/workflow/executions/${id}`;
-
-export function prettyBody(body?: unknown): string {
-  if (body === undefined || body === null || body === '') return '';
-  if (typeof body !== 'string') return JSON.stringify(body, null, 2);
-  try {
-    return JSON.stringify(JSON.parse(body), null, 2);
-  } catch {
-    return body;
-  }
-}
 
 const preStyle = { background: '#fafafa', padding: 8, maxHeight: 300, overflow: 'auto', fontSize: 12, margin: 0 };
 

@@ -5,7 +5,7 @@ import { Button, Modal, message, Progress, Space, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { useT } from '../locale';
 import { webhookUrl } from '../utils';
-import type { VersionRef } from './Deliveries';
+import type { VersionRef } from './delivery-view';
 
 const LISTEN_SECONDS = 180;
 const POLL_MS = 1500;

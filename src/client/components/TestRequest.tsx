@@ -4,8 +4,8 @@ import { Alert, Button, Input, Modal, Segmented, Select, Space, Tag, Typography 
 import { useState } from 'react';
 import { schemeOf } from '../../common/schemes';
 import { useT } from '../locale';
-import type { VersionRef } from './Deliveries';
-import { prettyBody, statusColor } from './Deliveries';
+import type { VersionRef } from './delivery-view';
+import { prettyBody, statusColor } from './delivery-view';
 
 /** An example body from a JSON Schema: its `examples`/`default`, else a value of each property's type. */
 export function schemaExample(schema: any, depth = 0): unknown {

@@ -5,7 +5,8 @@ import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react'
 import { createPortal } from 'react-dom';
 import { useLocation } from 'react-router-dom';
 import { TRIGGER_TYPE } from '../../common/constants';
-import { DeliveriesDrawer, type VersionRef } from '../components/Deliveries';
+import { DeliveriesDrawer } from '../components/Deliveries';
+import type { VersionRef } from '../components/delivery-view';
 import { useT } from '../locale';
 
 /** What the open drawer shows. */
