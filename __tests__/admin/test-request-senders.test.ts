@@ -5,7 +5,8 @@ import { decrypt as wecomDecrypt, getSignature as wecomSignature } from '@wecom/
 import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVERIES } from '../../src/server/deliveries/collection';
+import { DELIVERIES } from '../../src/common/constants';
+
 import { CannotSign, signRequest } from '../../src/server/verify/sign';
 import type { SignContext } from '../../src/server/verify/types';
 import { createTestApp, type TestApp } from '../helpers/app';

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVERIES } from '../../src/server/deliveries/collection';
+import { DELIVERIES } from '../../src/common/constants';
+
 import { verifyRequest } from '../../src/server/verify';
 import { signRequest } from '../../src/server/verify/sign';
 import { createTestApp, type TestApp } from '../helpers/app';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markCutOff } from '../../src/server/deliveries/retention';
+import PluginWebhookTriggerServer from '../../src/server';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { expectError } from '../helpers/http';
 import { testInstructions } from '../helpers/test-instructions';
@@ -249,11 +249,12 @@ describe('sync webhooks', () => {
           expectedBy: new Date(Date.now() - 1000),
         },
       });
-      expect(await markCutOff(t.app.db)).toBe(1);
+      const plugin = t.app.pm.get(PluginWebhookTriggerServer) as PluginWebhookTriggerServer;
+      expect((await plugin.upkeep()).cutOff).toBe(1);
       const cut = await Deliveries.findOne({ filterByTk: 'cut' });
       expect(cut.get('errorCode')).toBe('CUT_OFF');
       expect(cut.get('status')).toBeNull();
-      expect(await markCutOff(t.app.db)).toBe(0);
+      expect((await plugin.upkeep()).cutOff).toBe(0);
     });
   });
 

@@ -7,6 +7,8 @@
 export const TRIGGER_TYPE = 'webhook';
 /** Instruction type of the Webhook response node. */
 export const RESPONSE_INSTRUCTION = 'webhook-response';
+/** The delivery log: its collection, and the resource the admin UI and the API read it through. */
+export const DELIVERIES = 'webhookDeliveries';
 /** URL prefix under the app's API base path. */
 export const ROUTE_SEGMENT = 'webhooks';
 

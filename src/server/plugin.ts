@@ -1,15 +1,15 @@
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { Plugin } from '@nocobase/server';
 import { storagePathJoin } from '@nocobase/utils';
-import { RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from '../common/constants';
+import { DELIVERIES, RESPONSE_INSTRUCTION, ROUTE_SEGMENT, TRIGGER_TYPE } from '../common/constants';
 import { createReplayAction } from './admin/replay';
 import { createSampleAction } from './admin/sample';
 import { createTestAction } from './admin/test-request';
-import { DELIVERIES, deliveriesCollection } from './deliveries/collection';
+import { deliveriesCollection } from './deliveries/collection';
 import { guardDeliveryLog } from './deliveries/guard';
 import { deliveriesKept, storedAnswer } from './deliveries/lookup';
 import { DeliveryRecorder } from './deliveries/recorder';
-import { markCutOff, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
+import { markCutOff, type RetentionOptions, retentionFromSettings, sweepDeliveries } from './deliveries/retention';
 import { deliveryStatus } from './deliveries/status';
 import { AsyncInbox } from './dispatch/async-inbox';
 import { Backlog } from './dispatch/backlog';
@@ -204,15 +204,9 @@ export class PluginWebhookTriggerServer extends Plugin {
       // After the engine's afterStart (its toggles are ignored until now): serve what is committed.
       await this.keys.start();
       this.accepting = true;
-      const retention = retentionFromSettings(settings);
-      const sweep = () =>
-        Promise.all([
-          sweepDeliveries(this.db, retention).then(() => this.uploads.sweep((ids) => deliveriesKept(this.db, ids))),
-          markCutOff(this.db),
-        ]).catch((error) => this.log.warn(`delivery log upkeep failed: ${error.message}`));
-      sweep();
-      this.sweeper = setInterval(sweep, settings.WEBHOOK_DELIVERY_SWEEP_MS);
+      this.sweeper = setInterval(() => this.upkeep(), settings.WEBHOOK_DELIVERY_SWEEP_MS);
       this.sweeper.unref();
+      this.upkeep();
       // After the engine's own start (it re-queues what was queued): then the runs of dead processes.
       this.recovery.start();
     });
@@ -224,6 +218,29 @@ export class PluginWebhookTriggerServer extends Plugin {
       await this.recovery.stop();
       await this.jsonPool.close();
     });
+  }
+
+  /**
+   * The delivery log's upkeep, as the sweep runs it every WEBHOOK_DELIVERY_SWEEP_MS: rows past
+   * the retention deleted (with their upload folders), sync rows whose process died marked
+   * CUT_OFF. Resolves with how many rows each step touched; never throws (a failure is logged).
+   */
+  async upkeep(
+    retention: RetentionOptions = retentionFromSettings(this.settings),
+  ): Promise<{ deleted: number; cutOff: number }> {
+    try {
+      const [deleted, cutOff] = await Promise.all([
+        sweepDeliveries(this.db, retention).then(async (count) => {
+          await this.uploads.sweep((ids) => deliveriesKept(this.db, ids));
+          return count;
+        }),
+        markCutOff(this.db),
+      ]);
+      return { deleted, cutOff };
+    } catch (error) {
+      this.log.warn(`delivery log upkeep failed: ${(error as Error).message}`);
+      return { deleted: 0, cutOff: 0 };
+    }
   }
 
   private rateCounter(): Counter {

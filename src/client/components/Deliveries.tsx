@@ -24,7 +24,7 @@ import {
 import dayjs from 'dayjs';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { METHODS } from '../../common/constants';
+import { DELIVERIES, METHODS } from '../../common/constants';
 import { msg, useT } from '../locale';
 import { formatBytes } from '../utils';
 import { prettyBody, statusColor, type VersionRef } from './delivery-view';
@@ -150,7 +150,7 @@ function ReplayButton(props: { delivery: Delivery; version?: VersionRef; onRepla
     try {
       const params: Record<string, unknown> = { filterByTk: d.id };
       if (target === 'version' && version) params.workflowId = version.id;
-      const res = await api.resource('webhookDeliveries').replay(params);
+      const res = await api.resource(DELIVERIES).replay(params);
       const data = res?.data?.data ?? {};
       message.success(`${t('Replayed')}: ${data.status ?? ''}`);
       setOpen(false);
@@ -226,7 +226,7 @@ export function DeliveryDetail(props: {
   const useAsSample = async () => {
     if (!version) return;
     try {
-      await api.resource('webhookDeliveries').sample({ filterByTk: d.id, workflowId: version.id });
+      await api.resource(DELIVERIES).sample({ filterByTk: d.id, workflowId: version.id });
       message.success(
         t('Kept as the sample of version #{{id}}: its fields are offered as variables.', { id: version.id }),
       );
@@ -434,7 +434,7 @@ export function DeliveriesList(props: {
   const load = useCallback(async () => {
     setLoading(true);
     try {
-      const res = await api.resource('webhookDeliveries').list({
+      const res = await api.resource(DELIVERIES).list({
         filter,
         sort: ['-createdAt'],
         except: ['body', 'headers', 'answer'],
@@ -464,7 +464,7 @@ export function DeliveriesList(props: {
   const openDetail = useCallback(
     async (id: string) => {
       try {
-        const res = await api.resource('webhookDeliveries').get({ filterByTk: id });
+        const res = await api.resource(DELIVERIES).get({ filterByTk: id });
         if (res?.data?.data) setOpen(res.data.data);
       } catch (e: any) {
         message.error(e?.response?.data?.errors?.[0]?.message ?? e?.message ?? String(e));

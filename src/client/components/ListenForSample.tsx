@@ -3,6 +3,7 @@ import { useAPIClient } from '@nocobase/client';
 import { useFlowContext } from '@nocobase/plugin-workflow/client';
 import { Button, Modal, message, Progress, Space, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
+import { DELIVERIES } from '../../common/constants';
 import { useT } from '../locale';
 import { webhookUrl } from '../utils';
 import type { VersionRef } from './delivery-view';
@@ -37,7 +38,7 @@ export function ListenForSample(props: { version: VersionRef; onCaptured?: () =>
       if (busy.current) return;
       busy.current = true;
       try {
-        const res = await api.resource('webhookDeliveries').list({
+        const res = await api.resource(DELIVERIES).list({
           filter: {
             $and: [
               { workflowKey: props.version.key },
@@ -52,7 +53,7 @@ export function ListenForSample(props: { version: VersionRef; onCaptured?: () =>
         });
         const found = res?.data?.data?.[0];
         if (found) {
-          await api.resource('webhookDeliveries').sample({ filterByTk: found.id, workflowId: props.version.id });
+          await api.resource(DELIVERIES).sample({ filterByTk: found.id, workflowId: props.version.id });
           setSince(null);
           message.success(
             t('Kept as the sample of version #{{id}}: its fields are offered as variables.', { id: props.version.id }),

@@ -2,6 +2,7 @@ import { SendOutlined } from '@ant-design/icons';
 import { useAPIClient } from '@nocobase/client';
 import { Alert, Button, Input, Modal, Segmented, Select, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
+import { DELIVERIES } from '../../common/constants';
 import { schemeOf } from '../../common/schemes';
 import { useT } from '../locale';
 import type { VersionRef } from './delivery-view';
@@ -75,7 +76,7 @@ export function TestRequest(props: {
         if (i > 0) headerValues[line.slice(0, i).trim()] = line.slice(i + 1).trim();
       }
       const res = await api.request({
-        url: 'webhookDeliveries:test',
+        url: `${DELIVERIES}:test`,
         method: 'post',
         params: { workflowId: props.version.id },
         data: handshake ? { handshake: true, path: sub } : { method, path: sub, query, headers: headerValues, body },

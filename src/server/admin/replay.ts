@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
-import { DELIVERIES, type DeliveryRow, newDeliveryRow } from '../deliveries/collection';
+import { DELIVERIES } from '../../common/constants';
+import { type DeliveryRow, newDeliveryRow } from '../deliveries/collection';
 import type { DispatchDeps } from '../dispatch/dispatch';
 import { dispatchDelivery } from '../dispatch/dispatch';
 import type { IndexEntry, KeyIndex } from '../key-index';

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
-import { TRIGGER_TYPE } from '../../common/constants';
-import { DELIVERIES } from '../deliveries/collection';
+import { DELIVERIES, TRIGGER_TYPE } from '../../common/constants';
+
 import { REDACTED, redactHeaders } from '../deliveries/redact';
 
 /** What a workflow keeps of one request, for the variable picker: `config.sample`. */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CollectionOptions } from '@nocobase/database';
-
-export const DELIVERIES = 'webhookDeliveries';
+import { DELIVERIES } from '../../common/constants';
 
 /** The delivery log: one row per request to /api/webhooks/*, accepted or rejected. */
 export const deliveriesCollection: CollectionOptions = {

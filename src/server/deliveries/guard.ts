@@ -1,6 +1,6 @@
 import type { Application } from '@nocobase/server';
 import type { Next } from 'koa';
-import { DELIVERIES } from './collection';
+import { DELIVERIES } from '../../common/constants';
 
 /** What the API may do with the delivery log: read it and replay it. */
 export const DELIVERY_ACTIONS = new Set(['list', 'get', 'replay']);

@@ -1,6 +1,6 @@
 import type { Database } from '@nocobase/database';
+import { DELIVERIES } from '../../common/constants';
 import type { HttpAnswer } from '../answer';
-import { DELIVERIES } from './collection';
 
 /** The first answer stored for an idempotency key (the delivery log is shared by every process). */
 export async function storedAnswer(db: Database, idempotencyKey: string): Promise<HttpAnswer | null> {

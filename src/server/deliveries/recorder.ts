@@ -1,7 +1,8 @@
 import type { Database } from '@nocobase/database';
+import { DELIVERIES } from '../../common/constants';
 import { bulkInsert } from '../bulk-insert';
 import { SETTINGS } from '../settings';
-import { DELIVERIES, type DeliveryRow, newDeliveryRow } from './collection';
+import { type DeliveryRow, newDeliveryRow } from './collection';
 
 const MAX_BATCH = 500;
 

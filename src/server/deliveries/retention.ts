@@ -1,7 +1,7 @@
 import type { Database } from '@nocobase/database';
 import { Op } from '@nocobase/database';
+import { DELIVERIES } from '../../common/constants';
 import type { WebhookSettings } from '../settings';
-import { DELIVERIES } from './collection';
 
 export interface RetentionOptions {
   /** Rows older than this are deleted. */

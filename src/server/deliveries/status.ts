@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '@nocobase/database';
-import { DELIVERIES, type DeliveryRow } from './collection';
+import { DELIVERIES } from '../../common/constants';
+import type { DeliveryRow } from './collection';
 
 /** What `GET statusUrl` answers (SPEC.md, "Answers: more modes"). */
 export interface DeliveryStatus {

@@ -1,8 +1,9 @@
 import type { Database } from '@nocobase/database';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import { EXECUTION_STATUS, type WorkflowModel } from '@nocobase/plugin-workflow';
+import { DELIVERIES } from '../../common/constants';
 import { bulkInsert } from '../bulk-insert';
-import { DELIVERIES, type DeliveryRow } from '../deliveries/collection';
+import type { DeliveryRow } from '../deliveries/collection';
 import { RUNNER_FIELD } from '../recovery/collection';
 
 export interface InboxItem {
