@@ -35,3 +35,22 @@ export async function freshDatabase(): Promise<{ options: DatabaseOptions; drop:
     drop: scratch.drop,
   };
 }
+
+/** A raw SQL client on a PostgreSQL test database (what a second process would see). */
+export async function postgresClient(
+  options: DatabaseOptions,
+): Promise<{ sql: (text: string, values?: unknown[]) => Promise<any[]>; close: () => Promise<void> }> {
+  const { Client } = await import('pg');
+  const client = new Client({
+    host: options.host,
+    port: options.port,
+    user: options.username,
+    password: options.password,
+    database: options.database,
+  });
+  await client.connect();
+  return {
+    sql: async (text, values) => (await client.query(text, values as any[])).rows,
+    close: () => client.end(),
+  };
+}

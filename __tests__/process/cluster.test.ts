@@ -8,7 +8,7 @@ import {
   signInAsRoot,
   startChildApp,
 } from '../helpers/child-app';
-import { type DatabaseOptions, dialect, freshDatabase } from '../helpers/database';
+import { type DatabaseOptions, dialect, freshDatabase, postgresClient } from '../helpers/database';
 import { type LoadBalancer, startLoadBalancer } from '../helpers/load-balancer';
 
 // Issue 6: several application processes (scripts/start.ts, `npm run start:api`) on one PostgreSQL database,
@@ -80,17 +80,7 @@ describe.skipIf(dialect !== 'postgres')(
       await redis.close();
 
       db = await freshDatabase();
-      const { Client } = await import('pg');
-      const client = new Client({
-        host: db.options.host,
-        port: db.options.port,
-        user: db.options.username,
-        password: db.options.password,
-        database: db.options.database,
-      });
-      await client.connect();
-      sql = async (text, values) => (await client.query(text, values as any[])).rows;
-      closeSql = () => client.end();
+      ({ sql, close: closeSql } = await postgresClient(db.options));
 
       // What a cluster shares: the database, APP_KEY (sign-in tokens), Redis. Storage is per process here.
       const shared = {

@@ -8,7 +8,7 @@ import {
   signInAsRoot,
   startChildApp,
 } from '../helpers/child-app';
-import { type DatabaseOptions, dialect, freshDatabase } from '../helpers/database';
+import { type DatabaseOptions, dialect, freshDatabase, postgresClient } from '../helpers/database';
 
 // Issue 9, part 3: an async delivery answered 202 whose execution was running in a process that
 // died must still end. The product runs in a child process (scripts/start.ts) with the test-only
@@ -141,17 +141,7 @@ describe.skipIf(dialect !== 'postgres' || !REDIS_URL)(
 
     beforeAll(async () => {
       db = await freshDatabase();
-      const { Client } = await import('pg');
-      const client = new Client({
-        host: db.options.host,
-        port: db.options.port,
-        user: db.options.username,
-        password: db.options.password,
-        database: db.options.database,
-      });
-      await client.connect();
-      sql = async (text, values) => (await client.query(text, values as any[])).rows;
-      closeSql = () => client.end();
+      ({ sql, close: closeSql } = await postgresClient(db.options));
     });
     afterAll(async () => {
       for (const child of children) await child.kill('SIGKILL').catch(() => undefined);
