@@ -194,7 +194,6 @@ describe.skipIf(dialect !== 'postgres')(
       const refused: Array<{ n: number; status: number | string }> = [];
       let next = 0;
       let answered = 0;
-      let killedAt = 0;
       let killing: Promise<void> | null = null;
       const send = async (n: number) => {
         try {
@@ -210,7 +209,6 @@ describe.skipIf(dialect !== 'postgres')(
           refused.push({ n, status: (error as Error).message });
         }
         if (++answered === killAfter) {
-          killedAt = Date.now();
           killing = a.kill('SIGKILL');
         }
       };
@@ -250,24 +248,24 @@ describe.skipIf(dialect !== 'postgres')(
       const byEventKey = new Map<string, any[]>();
       for (const row of rows) byEventKey.set(row.eventKey, [...(byEventKey.get(row.eventKey) ?? []), row]);
       for (const id of ids) expect(byEventKey.get(id)).toHaveLength(1);
-      // None twice: no delivery's workflow wrote its record more than once.
-      for (const count of runsOf.values()) expect(count).toBe(1);
-      // Every execution ends resolved, except one that A was running when it was killed: the
-      // engine does not resume a started execution, and the workflow's timeout ends it (aborted).
+      // Nodes run at least once (README, "The delivery guarantee"): the one execution A was
+      // running when it was killed is re-run from the start by B, so its record may be written
+      // twice; every other delivery's exactly once.
+      const twice = [...runsOf.entries()].filter(([, count]) => count > 1);
+      expect(twice.length).toBeLessThanOrEqual(1);
+      for (const [, count] of twice) expect(count).toBe(2);
+      // Every execution ends: resolved, or (if its workflow's timeout passed first) aborted.
       const accepted202 = rows.filter((r) => ids.includes(r.eventKey));
       const cut = accepted202.filter((r) => r.status !== 1);
       expect(cut.length).toBeLessThanOrEqual(1);
-      for (const row of cut) {
-        expect(row.status).toBe(-3);
-        expect(new Date(row.startedAt).getTime()).toBeLessThanOrEqual(killedAt + 100);
-      }
+      for (const row of cut) expect(row.status).toBe(-3);
       // The delivery log holds every accepted delivery, with its execution.
       const logged = await sql(`SELECT id, "executionId" FROM "webhookDeliveries" WHERE id = ANY($1)`, [ids]);
       expect(logged).toHaveLength(ids.length);
       expect(logged.every((r) => r.executionId !== null)).toBe(true);
       for (const [n, id] of accepted) {
         const row = byEventKey.get(id)![0];
-        if (row.status === 1) expect(runsOf.get(n)).toBe(1);
+        if (row.status === 1) expect(runsOf.get(n)).toBeGreaterThanOrEqual(1);
       }
       console.log(
         `burst: ${total} sent, ${accepted.size} answered 202, ${refused.length} not (${JSON.stringify(
