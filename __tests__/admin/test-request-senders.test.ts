@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERIES } from '../../src/common/constants';
+import { TEMPLATE_PRESETS } from '../../src/common/schemes';
 
 import { CannotSign, signRequest } from '../../src/server/verify/sign';
 import type { SignContext } from '../../src/server/verify/types';
@@ -280,6 +281,17 @@ describe('webhookDeliveries:test signs for every sender that can be signed', () 
       },
       { body: '{"a":1}', query: 'q=2', path: '' },
       (res) => expect(data(res)).toEqual({ a: 1 }),
+    ],
+    [
+      'template with the Paddle preset (timestamp and signature in one header)',
+      {
+        type: 'template',
+        secret: 'pdl',
+        ...TEMPLATE_PRESETS.find((p) => p.id === 'paddle')?.settings,
+        preset: 'paddle',
+      },
+      { body: '{"event_type":"transaction.paid"}' },
+      (res) => expect(data(res)).toEqual({ event_type: 'transaction.paid' }),
     ],
     [
       'standard',

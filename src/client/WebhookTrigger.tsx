@@ -1,6 +1,14 @@
 import { i18n } from '@nocobase/client';
 import { Trigger } from '@nocobase/plugin-workflow/client';
-import { FIELD_NAMES, FIELDS, type FieldName, type FieldSpec, SCHEMES, typesWithField } from '../common/schemes';
+import {
+  FIELD_NAMES,
+  FIELDS,
+  type FieldName,
+  type FieldSpec,
+  SCHEMES,
+  TEMPLATE_PRESETS,
+  typesWithField,
+} from '../common/schemes';
 import { CorsInput, RateLimitInput, StaticResponseInput } from './components/Compound';
 import { WebhookDeliveries } from './components/Deliveries';
 import { FirstErrorFocus } from './components/FirstErrorFocus';
@@ -61,6 +69,30 @@ function verificationField(name: FieldName) {
     reactions.push((field: any) => {
       const type = field.query('.type').value();
       field.description = tr(SCHEMES.find((s) => s.type === type)?.describe?.[name] ?? own);
+    });
+  }
+  if (name === 'preset') {
+    // Choosing a sender fills the template's fields as that sender signs (src/common/schemes.ts).
+    reactions.push((field: any) => {
+      const preset = TEMPLATE_PRESETS.find((p) => p.id === field.value);
+      field.description = tr(preset ? preset.setup : (form.description ?? ''));
+      if (!preset || !field.modified || field.data?.applied === preset.id) return;
+      field.data = { ...field.data, applied: preset.id };
+      const { settings } = preset;
+      for (const key of [
+        'header',
+        'prefix',
+        'algorithm',
+        'encoding',
+        'message',
+        'timestampHeader',
+        'idHeader',
+      ] as const) {
+        field
+          .query(`.${key}`)
+          .take()
+          ?.setValue(settings[key] ?? '');
+      }
     });
   }
   if (name === 'toleranceSeconds') {

@@ -89,8 +89,96 @@ const text = (check: (v: unknown) => boolean, message: string, form: FieldSpec['
   form,
 });
 
+/**
+ * Senders that sign like a `template` with fixed settings: choosing one in the form fills the
+ * template's fields (no code per sender). `setup` says where the sender shows the secret.
+ * When `timestampHeader` is the signature header itself, the timestamp is its `t=`/`ts=` entry
+ * and the signatures are its entries that start with `prefix` (Paddle, Calendly).
+ */
+export interface TemplatePreset {
+  id: string;
+  label: string;
+  settings: {
+    header: string;
+    prefix: string;
+    algorithm: (typeof ALGORITHMS)[number];
+    encoding: (typeof ENCODINGS)[number];
+    message: string;
+    timestampHeader?: string;
+    idHeader?: string;
+  };
+  setup: string;
+}
+
+export const TEMPLATE_PRESETS: readonly TemplatePreset[] = [
+  {
+    id: 'linear',
+    label: 'Linear',
+    settings: { header: 'Linear-Signature', prefix: '', algorithm: 'sha256', encoding: 'hex', message: '{body}' },
+    setup: msg('Linear: Settings → API → Webhooks → the webhook → Signing secret.'),
+  },
+  {
+    id: 'paddle',
+    label: 'Paddle Billing',
+    settings: {
+      header: 'Paddle-Signature',
+      prefix: 'h1=',
+      algorithm: 'sha256',
+      encoding: 'hex',
+      message: '{timestamp}:{body}',
+      timestampHeader: 'Paddle-Signature',
+    },
+    setup: msg('Paddle: Developer tools → Notifications → the destination → Secret key.'),
+  },
+  {
+    id: 'typeform',
+    label: 'Typeform',
+    settings: {
+      header: 'Typeform-Signature',
+      prefix: 'sha256=',
+      algorithm: 'sha256',
+      encoding: 'base64',
+      message: '{body}',
+    },
+    setup: msg('Typeform: the form → Connect → Webhooks → Edit → Secret.'),
+  },
+  {
+    id: 'calendly',
+    label: 'Calendly',
+    settings: {
+      header: 'Calendly-Webhook-Signature',
+      prefix: 'v1=',
+      algorithm: 'sha256',
+      encoding: 'hex',
+      message: '{timestamp}.{body}',
+      timestampHeader: 'Calendly-Webhook-Signature',
+    },
+    setup: msg('Calendly: the signing_key given when the webhook subscription is created through the API.'),
+  },
+  {
+    id: 'square',
+    label: 'Square',
+    settings: {
+      header: 'X-Square-HmacSha256-Signature',
+      prefix: '',
+      algorithm: 'sha256',
+      encoding: 'base64',
+      message: '{url}{body}',
+    },
+    setup: msg(
+      'Square: Developer console → the application → Webhooks → the subscription → Signature key; the URL must be the notification URL exactly.',
+    ),
+  },
+];
+
 /** Every field of every scheme, in the order the admin form shows them. */
 export const FIELDS = {
+  preset: text((v) => TEMPLATE_PRESETS.some((p) => p.id === v), 'preset must be the id of a preset', {
+    component: 'Select',
+    title: msg('Sender preset'),
+    description: msg('Optional. Fills the fields below as this sender signs; the secret stays yours to enter.'),
+    options: TEMPLATE_PRESETS.map((p) => ({ value: p.id, label: p.label })),
+  }),
   username: text((v) => typeof v === 'string' && v !== '', 'Username is required', {
     component: 'Input',
     title: msg('Username'),
@@ -529,7 +617,16 @@ export const SCHEMES: readonly SchemeRow[] = [
       'Any HMAC sender: describe what it signs with a message template over {timestamp}, {id}, {url} and {body}, and where the signature, timestamp and id come. Use the id header as the idempotency header.',
     ),
     required: ['secret', 'header'],
-    optional: ['algorithm', 'encoding', 'prefix', 'message', 'timestampHeader', 'idHeader', 'toleranceSeconds'],
+    optional: [
+      'preset',
+      'algorithm',
+      'encoding',
+      'prefix',
+      'message',
+      'timestampHeader',
+      'idHeader',
+      'toleranceSeconds',
+    ],
     timestamped: timestamped(),
     handshake: false,
     canSign: true,

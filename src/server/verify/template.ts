@@ -35,6 +35,28 @@ function optionsOf(config: VerificationConfig) {
   };
 }
 
+/**
+ * `t=1700000000,v1=ab…` / `ts=1700000000;h1=ab…`: a signature header that carries its timestamp
+ * too (Paddle, Calendly): its entries, split at `,` or `;`.
+ */
+function headerEntries(value: string): Array<[string, string]> {
+  return value
+    .split(/[;,]/)
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      return eq < 0 ? [part, ''] : [part.slice(0, eq).toLowerCase(), part.slice(eq + 1)];
+    });
+}
+const TIMESTAMP_KEYS = ['t', 'ts', 'timestamp'];
+
+/** Whether the timestamp is an entry of the signature header itself. */
+const timestampInSignature = (config: VerificationConfig, header: string) =>
+  typeof config.timestampHeader === 'string' &&
+  header !== '' &&
+  config.timestampHeader.toLowerCase() === header.toLowerCase();
+
 /** A timestamp header in seconds or milliseconds (13 digits and more). */
 function secondsOf(value: string): number | undefined {
   if (!/^\d{1,16}$/.test(value)) return undefined;
@@ -57,17 +79,37 @@ export const verifyTemplate: Verifier = (
   const { header, template, prefix, algorithm, encoding } = optionsOf(config);
   const value = header ? getHeader(headers, header) : undefined;
   if (value === undefined) throw signatureInvalid(`Missing ${header || 'signature'} header`);
-  if (!value.toLowerCase().startsWith(prefix.toLowerCase())) {
-    throw signatureInvalid(`${header} header must start with "${prefix}"`);
-  }
   const values: Record<string, string> = { url: request.url, timestamp: '', id: '' };
   let timestamp: number | undefined;
-  if (typeof config.timestampHeader === 'string' && config.timestampHeader !== '') {
-    const ts = getHeader(headers, config.timestampHeader);
+  let provided: string[];
+  if (timestampInSignature(config, header)) {
+    // `ts=…;h1=…`: the timestamp and the signatures are entries of the one header.
+    const entries = headerEntries(value);
+    const ts = entries.find(([key]) => TIMESTAMP_KEYS.includes(key))?.[1];
     timestamp = ts === undefined ? undefined : secondsOf(ts);
-    if (ts === undefined || timestamp === undefined)
-      throw signatureInvalid(`Missing or malformed ${config.timestampHeader} header`);
+    if (ts === undefined || timestamp === undefined) {
+      throw signatureInvalid(`${header} header has no timestamp entry (t= or ts=)`);
+    }
     values.timestamp = ts;
+    const key = prefix.replace(/=$/, '').toLowerCase();
+    provided = entries.filter(([k]) => k === key).map(([, v]) => v);
+  } else {
+    if (!value.toLowerCase().startsWith(prefix.toLowerCase())) {
+      throw signatureInvalid(`${header} header must start with "${prefix}"`);
+    }
+    if (typeof config.timestampHeader === 'string' && config.timestampHeader !== '') {
+      const ts = getHeader(headers, config.timestampHeader);
+      timestamp = ts === undefined ? undefined : secondsOf(ts);
+      if (ts === undefined || timestamp === undefined)
+        throw signatureInvalid(`Missing or malformed ${config.timestampHeader} header`);
+      values.timestamp = ts;
+    }
+    // Several signatures may be listed (space- or comma-separated) while the sender rotates.
+    provided = value
+      .slice(prefix.length)
+      .trim()
+      .split(/[\s,]+/)
+      .filter(Boolean);
   }
   if (typeof config.idHeader === 'string' && config.idHeader !== '') {
     const id = getHeader(headers, config.idHeader);
@@ -75,12 +117,6 @@ export const verifyTemplate: Verifier = (
     values.id = id;
   }
   const parts = messageParts(template, values, raw);
-  // Several signatures may be listed (space- or comma-separated) while the sender rotates.
-  const provided = value
-    .slice(prefix.length)
-    .trim()
-    .split(/[\s,]+/)
-    .filter(Boolean);
   const sign = (secret: string) => {
     const mac = createHmac(algorithm, secret);
     for (const part of parts) mac.update(part);
@@ -112,6 +148,10 @@ export const signTemplate: RequestSigner = (config, raw, nowSeconds, context) =>
   }
   const mac = createHmac(algorithm, firstSecret(config.secret));
   for (const part of messageParts(template, values, raw)) mac.update(part);
-  headers[header.toLowerCase()] = prefix + mac.digest(encoding);
+  const signature = prefix + mac.digest(encoding);
+  // A header that carries its timestamp too gets both entries, as Paddle sends them.
+  headers[header.toLowerCase()] = timestampInSignature(config, header)
+    ? `ts=${values.timestamp};${signature}`
+    : signature;
   return { headers };
 };
