@@ -9,11 +9,11 @@ import {
   type GatewayState,
   installGatewayHandler,
   newGatewayEntry,
-} from '../src/server/gateway-mount';
-import { readSettings } from '../src/server/settings';
-import { createTestApp, type TestApp } from './helpers/app';
-import { echoContextNode, type RawResponse, rawRequest } from './helpers/http';
-import { createWebhookWorkflow, waitForDeliveries } from './helpers/workflows';
+} from '../../src/server/gateway-mount';
+import { readSettings } from '../../src/server/settings';
+import { createTestApp, type TestApp } from '../helpers/app';
+import { echoContextNode, type RawResponse, rawRequest } from '../helpers/http';
+import { createWebhookWorkflow, waitForDeliveries } from '../helpers/workflows';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, main?: unknown) => Promise<unknown> | unknown;
 const handlers = () => (Gateway as unknown as { requestHandlers: Handler[] }).requestHandlers;
@@ -90,14 +90,21 @@ describe('WEBHOOK_MOUNT=gateway: the route answered from a Gateway request handl
     return { viaGateway, viaKoa };
   };
 
-  const rowsOf = async (key: string, count: number) =>
-    (await waitForDeliveries(t.app, { key }, count)).map(
-      ({ id, createdAt, updatedAt, expectedBy, durationMs, headers, answer, ...rest }: any) => ({
-        ...rest,
-        headers: Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => name !== 'x-app')),
-        answer: answer && { ...answer, headers: { ...answer.headers } },
-      }),
-    );
+  /** The key's log rows once all `count` are written with their answer (a slow sync run's row is written twice). */
+  const rowsOf = async (key: string, count: number) => {
+    const deadline = Date.now() + 30_000;
+    let rows = await waitForDeliveries(t.app, { key }, count, 30_000);
+    while ((rows.length < count || rows.some((r: any) => r.status === null)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      rows = await waitForDeliveries(t.app, { key }, count, 100);
+    }
+    expect(rows).toHaveLength(count);
+    return rows.map(({ id, createdAt, updatedAt, expectedBy, durationMs, headers, answer, ...rest }: any) => ({
+      ...rest,
+      headers: Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => name !== 'x-app')),
+      answer: answer && { ...answer, headers: { ...answer.headers } },
+    }));
+  };
 
   it('an unknown key: the same 404, headers and log row', async () => {
     const { viaGateway, viaKoa } = await both('/api/webhooks/nope', {
