@@ -874,6 +874,31 @@ async function main() {
           await load(t, 'reject-ip', { url: hook(t, 'ip'), headers: json, body: smallBody, expect: [403] }),
         );
       }
+      if (runs('reject') && t.id === 'full') {
+        // The same rejections the Gateway's own way (`X-App: main` leaves them to it, so the route
+        // answers from the head of the Koa chain): WEBHOOK_MOUNT=app, in the same app and round.
+        const viaKoa = { 'x-app': 'main' };
+        record(
+          t.id,
+          `${REJECTS.forged}, through the Gateway to the Koa chain (X-App: main)`,
+          await load(t, 'reject-forged-koa', {
+            url: hook(t, 'github'),
+            headers: { ...github(smallBody, true), ...viaKoa },
+            body: smallBody,
+            expect: [401],
+          }),
+        );
+        record(
+          t.id,
+          `${REJECTS.unknown}, through the Gateway to the Koa chain (X-App: main)`,
+          await load(t, 'reject-unknown-koa', {
+            url: `${t.origin}/api/webhooks/bench-no-such-key`,
+            headers: { ...json, ...viaKoa },
+            body: smallBody,
+            expect: [404],
+          }),
+        );
+      }
       if (runs('sync')) {
         record(
           t.id,

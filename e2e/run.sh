@@ -43,3 +43,10 @@ fi
 echo "[e2e] running the browser test against $E2E_BASE_URL"
 cd "$root"
 npx --no-install tsx --test --test-reporter=spec e2e/webhook.e2e.ts
+
+# The Gateway mount (WEBHOOK_MOUNT=gateway) at process level: its own app process on a fresh
+# database, once the browser test's app is stopped.
+stop
+trap - EXIT
+echo "[e2e] the webhook route from the Gateway handler (e2e/gateway.e2e.ts)"
+npx --no-install tsx --test --test-reporter=spec e2e/gateway.e2e.ts

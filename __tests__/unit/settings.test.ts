@@ -78,6 +78,15 @@ describe('WEBHOOK_* settings: one module reads and checks them', () => {
     });
   });
 
+  it('WEBHOOK_MOUNT takes gateway or app, and nothing else', () => {
+    expect(readSettings({}).WEBHOOK_MOUNT).toBe('gateway');
+    expect(readSettings({ WEBHOOK_MOUNT: 'app' }).WEBHOOK_MOUNT).toBe('app');
+    expect(readSettings({ WEBHOOK_MOUNT: ' gateway ' }).WEBHOOK_MOUNT).toBe('gateway');
+    for (const raw of ['', 'koa', 'Gateway', 'on']) {
+      expect(failure({ WEBHOOK_MOUNT: raw })?.message).toContain('WEBHOOK_MOUNT must be one of "gateway", "app"');
+    }
+  });
+
   it('names every invalid variable at once', () => {
     const error = failure({
       WEBHOOK_SYNC_CONCURRENCY: '',

@@ -16,6 +16,7 @@ import { Backlog } from './dispatch/backlog';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Idempotency } from './dispatch/idempotency';
 import { Lane } from './dispatch/lane';
+import { type GatewayEntry, installGatewayHandler, newGatewayEntry } from './gateway-mount';
 import { AuthFailureBudget } from './http/auth-failure-budget';
 import { JsonWorkerPool } from './http/parse';
 import type { Counter } from './http/rate-limit';
@@ -51,6 +52,11 @@ export class PluginWebhookTriggerServer extends Plugin {
   cipher!: SecretCipher;
   uploads!: UploadStore;
   jsonPool!: JsonWorkerPool;
+  /**
+   * With WEBHOOK_MOUNT=gateway, what the Gateway request handler serves while this instance is
+   * loaded and the app runs (src/server/gateway-mount.ts); null otherwise.
+   */
+  gatewayEntry: GatewayEntry | null = null;
   private announceKeys: () => void = () => {};
   private accepting = false;
   private counter: Counter | null = null;
@@ -166,6 +172,13 @@ export class PluginWebhookTriggerServer extends Plugin {
       log: (message, meta) => this.log.error(message, meta),
     });
     mountFirst(this.app, route, 'webhooks');
+    // In the full server, also ahead of the Gateway's per-request work (main app only; everything
+    // the Gateway would not hand to this app's Koa chain falls through to it).
+    if (settings.WEBHOOK_MOUNT === 'gateway' && installGatewayHandler(this.name)) {
+      this.gatewayEntry = newGatewayEntry(base, route, process.env.API_BASE_PATH);
+    } else if (settings.WEBHOOK_MOUNT === 'app') {
+      installGatewayHandler(false);
+    }
     guardSecrets(this.app);
     // Read, replay, test requests and samples: the delivery log is written by the plugin alone.
     guardDeliveryLog(this.app, new Set(['list', 'get', 'replay', 'test', 'sample']));
@@ -212,6 +225,7 @@ export class PluginWebhookTriggerServer extends Plugin {
     });
     this.app.on('beforeStop', async () => {
       this.accepting = false;
+      this.gatewayEntry = null;
       if (this.sweeper) clearInterval(this.sweeper);
       await this.inbox.idle();
       await this.recorder.idle();

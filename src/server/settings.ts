@@ -23,6 +23,14 @@ interface SwitchSpec {
   meaning: string;
 }
 
+interface ChoiceSpec {
+  kind: 'choice';
+  default: string;
+  values: readonly string[];
+  unit: '';
+  meaning: string;
+}
+
 interface TextSpec {
   kind: 'text';
   default: '';
@@ -30,7 +38,7 @@ interface TextSpec {
   meaning: string;
 }
 
-export type SettingSpec = IntegerSpec | SwitchSpec | TextSpec;
+export type SettingSpec = IntegerSpec | SwitchSpec | ChoiceSpec | TextSpec;
 
 /** Largest delay a Node timer takes (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -237,6 +245,14 @@ export const SETTINGS = {
     meaning:
       '`on`: one process uses the database, so runs it did not start are recovered at once on start (always so on SQLite)',
   },
+  WEBHOOK_MOUNT: {
+    kind: 'choice',
+    default: 'gateway',
+    values: ['gateway', 'app'],
+    unit: '',
+    meaning:
+      "`gateway`: in the full server (`nocobase start`) `/api/webhooks/*` of the main app is answered from a Gateway request handler, before the Gateway's per-request work; `app`: only from the head of the app's Koa chain (where it is always mounted too)",
+  },
   WEBHOOK_HEADERS_TIMEOUT_MS: {
     kind: 'integer',
     default: 20_000,
@@ -271,9 +287,11 @@ export type SettingName = keyof typeof SETTINGS;
 
 type ValueOf<N extends SettingName> = (typeof SETTINGS)[N] extends SwitchSpec
   ? 'on' | 'off'
-  : (typeof SETTINGS)[N] extends TextSpec
-    ? string
-    : number;
+  : (typeof SETTINGS)[N] extends { kind: 'choice'; values: readonly (infer V extends string)[] }
+    ? V
+    : (typeof SETTINGS)[N] extends TextSpec
+      ? string
+      : number;
 
 /** The settings in force, with defaults applied (`WEBHOOK_SYNC_CONCURRENCY` already resolved). */
 export type WebhookSettings = { [N in SettingName]: ValueOf<N> };
@@ -299,6 +317,12 @@ function parse(name: SettingName, raw: string | undefined, fallback: number | st
   if (spec.kind === 'switch') {
     if (text === 'on' || text === 'off') return text;
     return new Error(`${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
+  }
+  if (spec.kind === 'choice') {
+    if (spec.values.includes(text)) return text;
+    return new Error(
+      `${name} must be one of ${spec.values.map((v) => `"${v}"`).join(', ')}, got ${JSON.stringify(raw)}`,
+    );
   }
   const value = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
@@ -349,5 +373,6 @@ export function defaultText(name: SettingName): string {
 export function rangeText(name: SettingName): string {
   const spec: SettingSpec = SETTINGS[name];
   if (spec.kind === 'text') return 'any text';
+  if (spec.kind === 'choice') return spec.values.map((v) => `\`${v}\``).join(', ');
   return spec.kind === 'switch' ? '`on`, `off`' : `${spec.min} to ${spec.max}`;
 }

@@ -232,6 +232,9 @@ class PluginWebhookBench extends Plugin {
           selectors: gateway.selectorMiddlewares?.nodes?.length,
           selected: await gateway.getRequestHandleAppName({ url: '/api/webhooks/x', headers: {} }),
           prefix: this.app.resourcer.options.prefix,
+          /** Webhook requests the plugin answered from its Gateway handler (WEBHOOK_MOUNT=gateway). */
+          webhookGatewayServed: this.webhook?.gatewayEntry?.served ?? null,
+          webhookEnabled: Boolean(this.webhook?.enabled),
         };
       },
       engineSync: (ctx) => this.engineSync(values(ctx)),
