@@ -70,6 +70,9 @@ export async function startLoadBalancer(backends: string[]): Promise<LoadBalance
       forward();
     });
   });
+  // Idle client connections stay open longer than any pause in a test (the rate-limit test waits
+  // out a window boundary): a connection closed by the server just as fetch reuses it is a reset.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
