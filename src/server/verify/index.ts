@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Problem } from '../../common/checks';
+import { VERIFICATION_MESSAGES } from '../../common/messages';
 import { WebhookError } from '../answer';
 import { verifyBasic } from './basic';
 import { decryptDingtalk, dingtalkHandshake, dingtalkSuccess, verifyDingtalk } from './dingtalk';
@@ -190,72 +192,59 @@ function isAesKey(v: unknown): boolean {
   return isSecretValue(v) && secretList(v).every((k) => AES_KEY_PATTERN.test(k));
 }
 
-const SECRET_MESSAGE = 'a non-empty string, or a list of non-empty strings to rotate without downtime';
+const V = VERIFICATION_MESSAGES;
 
-const CHECKS: Record<Field, [ok: (value: unknown) => boolean, message: string]> = {
-  username: [(v) => typeof v === 'string' && v !== '', 'Username is required'],
-  password: [isSecretValue, `Password must be ${SECRET_MESSAGE}`],
-  token: [isSecretValue, `Token must be ${SECRET_MESSAGE}`],
-  secret: [isSecretValue, `Secret must be ${SECRET_MESSAGE}`],
-  header: [isHeaderName, 'Header must be a header name'],
-  algorithm: [(v) => ALGORITHMS.includes(v as never), `Algorithm must be one of ${ALGORITHMS.join(', ')}`],
-  encoding: [(v) => ENCODINGS.includes(v as never), `Encoding must be one of ${ENCODINGS.join(', ')}`],
-  prefix: [(v) => typeof v === 'string', 'Prefix must be a string, e.g. "sha256="'],
-  toleranceSeconds: [
-    (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
-    'toleranceSeconds must be a positive number of seconds',
-  ],
-  encodingAESKey: [isAesKey, `EncodingAESKey must be 43 letters and digits (or a list of them)`],
-  aesKey: [isAesKey, `aes_key must be 43 letters and digits (or a list of them)`],
-  receiveId: [(v) => typeof v === 'string', 'receiveId must be a string (the CorpID)'],
-  ownerKey: [(v) => typeof v === 'string' && v !== '', 'ownerKey is required (the AppKey, SuiteKey or CorpId)'],
-  verificationToken: [isSecretValue, `Verification Token must be ${SECRET_MESSAGE}`],
-  encryptKey: [isSecretValue, `Encrypt Key must be ${SECRET_MESSAGE}`],
-  verifyToken: [isSecretValue, `Verify Token must be ${SECRET_MESSAGE}`],
-  clientState: [isSecretValue, `clientState must be ${SECRET_MESSAGE}`],
-  authToken: [isSecretValue, `Auth Token must be ${SECRET_MESSAGE}`],
-  publicKey: [
-    (v) => isSecretValue(v) && secretList(v).every((k) => ED25519_HEX.test(k)),
-    'Public key must be 64 hexadecimal characters (or a list of them)',
-  ],
-  url: [
-    (v) => typeof v === 'string' && /^https?:\/\/[^\s]+$/i.test(v),
-    'URL must be the http(s) URL entered at the sender',
-  ],
-  message: [
-    (v) => typeof v === 'string' && v.includes('{body}'),
-    'Message must be a template that contains {body}, e.g. {timestamp}.{body}',
-  ],
-  timestampHeader: [isHeaderName, 'Timestamp header must be a header name'],
-  idHeader: [isHeaderName, 'Id header must be a header name'],
+/** Each field's check, and the problem (a code and values, answered in the admin's language) when it fails. */
+const CHECKS: Record<Field, [ok: (value: unknown) => boolean, problem: (field: Field) => Problem]> = {
+  username: [(v) => typeof v === 'string' && v !== '', V.required],
+  password: [isSecretValue, V.secret],
+  token: [isSecretValue, V.secret],
+  secret: [isSecretValue, V.secret],
+  header: [isHeaderName, V.headerName],
+  algorithm: [(v) => ALGORITHMS.includes(v as never), (f) => V.oneOf(f, ALGORITHMS.join(', '))],
+  encoding: [(v) => ENCODINGS.includes(v as never), (f) => V.oneOf(f, ENCODINGS.join(', '))],
+  prefix: [(v) => typeof v === 'string', V.text],
+  toleranceSeconds: [(v) => typeof v === 'number' && Number.isFinite(v) && v > 0, V.seconds],
+  encodingAESKey: [isAesKey, V.aesKey],
+  aesKey: [isAesKey, V.aesKey],
+  receiveId: [(v) => typeof v === 'string', V.text],
+  ownerKey: [(v) => typeof v === 'string' && v !== '', V.required],
+  verificationToken: [isSecretValue, V.secret],
+  encryptKey: [isSecretValue, V.secret],
+  verifyToken: [isSecretValue, V.secret],
+  clientState: [isSecretValue, V.secret],
+  authToken: [isSecretValue, V.secret],
+  publicKey: [(v) => isSecretValue(v) && secretList(v).every((k) => ED25519_HEX.test(k)), V.publicKey],
+  url: [(v) => typeof v === 'string' && /^https?:\/\/[^\s]+$/i.test(v), V.url],
+  message: [(v) => typeof v === 'string' && v.includes('{body}'), V.template],
+  timestampHeader: [isHeaderName, V.headerName],
+  idHeader: [isHeaderName, V.headerName],
 };
 
 const absent = (v: unknown) => v === undefined || v === null || v === '';
 
 /**
- * Checks a `verification` object. Returns field -> message (fields of the verification object,
+ * Checks a `verification` object. Returns field -> problem (fields of the verification object,
  * e.g. `secret`), or null when valid. A missing verification means `none` and is valid.
  */
-export function validateVerification(v: unknown): Record<string, string> | null {
+export function validateVerification(v: unknown): Record<string, Problem> | null {
   if (v === undefined || v === null) return null;
   const types = VERIFICATION_TYPES.join(', ');
-  if (typeof v !== 'object' || Array.isArray(v))
-    return { type: `Verification must be an object whose type is one of ${types}` };
+  if (typeof v !== 'object' || Array.isArray(v)) return { type: V.notObject(types) };
   const config = v as Record<string, unknown>;
   const scheme = schemeOf(config.type);
-  if (!scheme) return { type: `Verification type must be one of ${types}` };
-  const errors: Record<string, string> = {};
+  if (!scheme) return { type: V.type(types) };
+  const errors: Record<string, Problem> = {};
   for (const field of scheme.required) {
-    const [ok, message] = CHECKS[field];
-    if (absent(config[field]) || !ok(config[field])) errors[field] = message;
+    const [ok, problem] = CHECKS[field];
+    if (absent(config[field]) || !ok(config[field])) errors[field] = problem(field);
   }
   for (const field of scheme.optional) {
-    const [ok, message] = CHECKS[field];
-    if (!absent(config[field]) && !ok(config[field])) errors[field] = message;
+    const [ok, problem] = CHECKS[field];
+    if (!absent(config[field]) && !ok(config[field])) errors[field] = problem(field);
   }
   if (config.type === 'standard' && !errors.secret && !secretList(config.secret).every(isStandardSecret)) {
-    errors.secret =
-      'Secret must be whsec_ followed by base64 (or a whpk_ public key), as shown by the sender (or a list of them)';
+    errors.secret = V.standardSecret('secret');
   }
   return Object.keys(errors).length ? errors : null;
 }
