@@ -1,4 +1,4 @@
-import { isField, onFieldReact, onFormSubmitValidateFailed } from '@formily/core';
+import { type Field, type GeneralField, onFieldValidateEnd, onFormSubmitValidateFailed } from '@formily/core';
 import { useFormEffects } from '@formily/react';
 import { useRef } from 'react';
 
@@ -18,14 +18,11 @@ const ONE_A_LINE = `
  */
 export function FirstErrorFocus() {
   const ref = useRef<HTMLSpanElement>(null);
-  useFormEffects(() => {
-    onFieldReact('*', (field) => {
-      if (!isField(field)) return;
-      const errors = field.selfErrors.filter((e) => typeof e === 'string' && e !== '');
-      const text = errors.length > 1 ? [...new Set(errors)].join('\n') : undefined;
-      if (field.decoratorProps?.feedbackText !== text) field.setDecoratorProps({ feedbackText: text });
-    });
+  useFormEffects((form) => {
+    // Events, not reactions: the fields were made before these effects were added.
+    onFieldValidateEnd('*', (field) => setTimeout(() => oneMessageALine(field)));
     onFormSubmitValidateFailed(() => {
+      form.query('*').forEach(oneMessageALine);
       setTimeout(() => {
         const scope: ParentNode = ref.current?.closest('.ant-drawer-content, .ant-modal-content, form') ?? document;
         const item = scope.querySelector('.ant-formily-item-error, .ant-form-item-has-error');
@@ -44,4 +41,21 @@ export function FirstErrorFocus() {
       <style>{ONE_A_LINE}</style>
     </>
   );
+}
+
+/**
+ * A field with several messages gets them as one, a line each (white-space: pre-line above).
+ * NocoBase's FormItem sets its own feedbackText, so the field's error feedbacks are merged:
+ * the first holds every message, joined by newlines; the others are emptied (removed).
+ */
+function oneMessageALine(node: GeneralField) {
+  // Not `isField`: its instanceof may see another copy of @formily/core than the form's.
+  const field = node as Field;
+  if (!Array.isArray(field?.feedbacks) || typeof field.setFeedback !== 'function') return;
+  const feedbacks = field.feedbacks.filter((f) => f.type === 'error' && f.messages?.length);
+  const messages = [...new Set(feedbacks.flatMap((f) => f.messages ?? []).filter((m) => typeof m === 'string' && m))];
+  if (messages.length < 2) return;
+  feedbacks.forEach((f, i) => {
+    field.setFeedback({ ...f, messages: i === 0 ? [messages.join('\n')] : [] });
+  });
 }
