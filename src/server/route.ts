@@ -311,6 +311,8 @@ function answerHandshake(
 ): HttpAnswer {
   row.handshake = true;
   row.status = answer.status;
+  // What the sender got back (a challenge, the decrypted echostr): the detail shows it.
+  row.answer = answerForLog(answer);
   row.durationMs = Date.now() - row.createdAt.getTime();
   deps.recorder.recordRejected(row, () => completeRow(ctx, row, source, deps.logBodyBytes));
   return answer;
