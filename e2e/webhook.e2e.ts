@@ -133,7 +133,14 @@ async function scrollDrawerTo(locator: Locator) {
 async function submitDrawer() {
   const drawer = topDrawer();
   await drawer.getByRole('button', { name: 'Submit' }).click();
-  await drawer.waitFor({ state: 'hidden', timeout: 15_000 });
+  try {
+    await drawer.waitFor({ state: 'hidden', timeout: 15_000 });
+  } catch (error) {
+    // Say why: the fields in error, and any message shown.
+    const errors = await drawer.locator('.ant-formily-item-error').allInnerTexts();
+    const notices = await page.locator('.ant-message-notice, .ant-notification-notice').allInnerTexts();
+    throw new Error(`the drawer did not close: ${JSON.stringify({ errors, notices })}; ${(error as Error).message}`);
+  }
 }
 
 /** Configures GitHub verification (and a few other fields) in the open trigger drawer. Returns the webhook URL. */
@@ -644,6 +651,10 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     await secretItem.getByTestId('secret-input-0').fill(slackSecret);
     // The messages go once the secret is typed.
     for (let i = 0; i < 30 && (await help.count()) && (await help.innerText()).trim(); i++) await page.waitForTimeout(100);
+    // Known glitch, not fixed yet: after a failed submit, a click on Submit while the corrected
+    // input still has the focus is lost (the second one works; seen with main's FirstErrorFocus
+    // too, so not the one-message-a-line merge). Leave the input first: this test is not about it.
+    await drawer.locator('.ant-drawer-header').first().click();
     await shot(page, 'handshake-slack-trigger', drawer);
     await submitDrawer();
     await enableWorkflow('handshake-slack');
