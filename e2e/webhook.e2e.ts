@@ -651,12 +651,13 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     await secretItem.getByTestId('secret-input-0').fill(slackSecret);
     // The messages go once the secret is typed.
     for (let i = 0; i < 30 && (await help.count()) && (await help.innerText()).trim(); i++) await page.waitForTimeout(100);
-    // Known glitch, not fixed yet: after a failed submit, a click on Submit while the corrected
-    // input still has the focus is lost (the second one works; seen with main's FirstErrorFocus
-    // too, so not the one-message-a-line merge). Leave the input first: this test is not about it.
-    await drawer.locator('.ant-drawer-header').first().click();
     await shot(page, 'handshake-slack-trigger', drawer);
-    await submitDrawer();
+    // Known glitch, not fixed yet: after a failed submit, the first click on Submit is often lost
+    // (seen with main's FirstErrorFocus too, so not the one-message-a-line merge); the second one
+    // saves. This test is not about it: click again if the drawer is still open.
+    await drawer.getByRole('button', { name: 'Submit' }).click();
+    await drawer.waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => {});
+    if (await drawer.isVisible()) await submitDrawer();
     await enableWorkflow('handshake-slack');
 
     // Slack's signed url_verification (v0 scheme: HMAC-SHA256 of v0:{timestamp}:{body}, as Slack documents).
