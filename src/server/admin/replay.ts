@@ -68,6 +68,9 @@ export function createReplayAction(
     });
     const context = { ...(execution.get('context') as Record<string, unknown>), deliveryId: row.id };
     const answer = await dispatchDelivery(deps, { entry, context, row, force: !!versionId });
+    // The admin UI opens the replay's row by the id answered here: it must be committed by then
+    // (sync rows are written in batches after the answer; the get found nothing half the time).
+    await deps.recorder.idle();
     ctx.body = { deliveryId: row.id, status: answer.status, body: answer.body ?? null };
     await next();
   };
