@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates a stock NocoBase 2.2.15 application with its prebuilt admin UI in e2e/.app (or $E2E_APP_DIR),
 # from the npm registry only, on embedded SQLite. With --browser (the browser test) it also installs
-# Chromium from Debian when it is missing; `npm start` does not need it.
+# Chromium and the CJK fonts (fonts-noto-cjk, so that the zh-CN screenshots show Chinese, not boxes)
+# from Debian when they are missing; `npm start` needs neither.
 # Idempotent: a finished app (marker file) is kept; a half-made one is made again.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,6 +16,13 @@ ensure_chromium() {
   echo "[setup-app] installing Chromium from Debian"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
+ensure_cjk_fonts() {
+  if dpkg -s fonts-noto-cjk >/dev/null 2>&1; then return; fi
+  echo "[setup-app] installing the CJK fonts from Debian (fonts-noto-cjk)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
 }
 
 ensure_app() {
@@ -52,5 +60,8 @@ ensure_app() {
   echo "[setup-app] NocoBase $version ready in $app"
 }
 
-if [ "${1:-}" = "--browser" ]; then ensure_chromium; fi
+if [ "${1:-}" = "--browser" ]; then
+  ensure_chromium
+  ensure_cjk_fonts
+fi
 ensure_app

@@ -4,11 +4,12 @@
  * E2E_BASE_URL says where it listens. Screenshots of each step go to e2e/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { encrypt as wecomEncrypt, getSignature as wecomSignature } from '@wecom/crypto';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launch, SCREENSHOTS, shot } from './browser';
 
@@ -132,7 +133,14 @@ async function scrollDrawerTo(locator: Locator) {
 async function submitDrawer() {
   const drawer = topDrawer();
   await drawer.getByRole('button', { name: 'Submit' }).click();
-  await drawer.waitFor({ state: 'hidden', timeout: 15_000 });
+  try {
+    await drawer.waitFor({ state: 'hidden', timeout: 15_000 });
+  } catch (error) {
+    // Say why: the fields in error, and any message shown.
+    const errors = await drawer.locator('.ant-formily-item-error').allInnerTexts();
+    const notices = await page.locator('.ant-message-notice, .ant-notification-notice').allInnerTexts();
+    throw new Error(`the drawer did not close: ${JSON.stringify({ errors, notices })}; ${(error as Error).message}`);
+  }
 }
 
 /** Configures GitHub verification (and a few other fields) in the open trigger drawer. Returns the webhook URL. */
@@ -470,8 +478,13 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     assert.equal(picked, '{{$context.data.issue.title}}');
     // The body is JSON: the picked variable goes inside a string.
     await body.fill(`{"title": "${picked}"}`);
-    // Answer at once, and go on with the next node.
-    await formItem('After answering').locator('input[type=checkbox]').check();
+    // Answer at once, and go on with the next node: the help says what the setting does.
+    const after = formItem('After answering');
+    assert.match(await after.innerText(), /the run ends here/);
+    await after.locator('input[type=checkbox]').check();
+    await after.getByText(/the run goes on with the next nodes/).waitFor();
+    assert.doesNotMatch(await after.innerText(), /the run ends here/);
+    assert.doesNotMatch(await topDrawer().locator('.ant-drawer-body').innerText(), /and ends the run/);
     await shot(page, 'response-continue', topDrawer());
     await submitDrawer();
 
@@ -579,51 +592,172 @@ describe('webhook trigger in the NocoBase admin UI', () => {
     await closeAllDrawers();
   }));
 
-  it('zh-CN: the trigger form and the deliveries leave no English text', withFailureShot('zh', async () => {
-    const read = (lang: string) =>
-      JSON.parse(readFileSync(path.resolve(__dirname, '..', 'src', 'locale', `${lang}.json`), 'utf8')) as Record<string, string>;
-    const en = read('en-US');
-    const zh = read('zh-CN');
-    // English texts of this plugin that zh-CN translates: none may remain in the rendered UI.
-    const english = Object.keys(en).filter((k) => zh[k] !== en[k] && /[a-z]{3}/.test(en[k]) && en[k].includes(' '));
-    const leftovers = (text: string) => english.filter((k) => text.includes(en[k]));
-    // The admin's language: zh-CN enabled in the system settings, chosen by the user.
-    await api('systemSettings:update?filterByTk=1', { body: { enabledLanguages: ['en-US', 'zh-CN'] } });
-    await api('users:updateLang', { body: { appLang: 'zh-CN' } });
-    await page.evaluate(() => localStorage.setItem('NOCOBASE_LOCALE', 'zh-CN'));
-    try {
-      await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
-      await openTrigger();
-      const form = topDrawer();
-      await page.waitForTimeout(800);
-      assert.deepEqual(leftovers(await form.innerText()), []);
-      await shot(page, 'zh-trigger', form);
-      await form.getByTestId('open-deliveries').click();
-      const drawer = page.getByTestId('deliveries-drawer').last();
-      await drawer.locator('.ant-table-row').first().waitFor();
-      assert.deepEqual(leftovers(await drawer.innerText()), []);
-      await shot(page, 'zh-deliveries');
-      await drawer.locator('.ant-table-row').first().click();
+  it('handshakes: a WeCom and a Slack webhook configured in the UI pass their URL checks', withFailureShot('handshake', async () => {
+    // WeCom (企业微信): token, EncodingAESKey and CorpID typed in the form; an async workflow.
+    const wecomId = await createWorkflow(`WeCom ${RUN}`, false);
+    await openTrigger();
+    let drawer = topDrawer();
+    const wecomUrl = (await drawer.getByTestId('webhook-url').locator('code').innerText()).trim();
+    const wecom = {
+      token: `tok${randomUUID().slice(0, 8)}`,
+      // 43 letters and digits, as WeCom generates it.
+      encodingAESKey: randomBytes(32).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 43),
+      corpId: 'ww0123456789abcdef',
+    };
+    await selectOption(formItem('Who may call'), 'WeCom');
+    await drawer.getByTestId('verification-help').waitFor();
+    await formItem('Token').getByTestId('secret-input-0').fill(wecom.token);
+    await formItem('EncodingAESKey').getByTestId('secret-input-0').fill(wecom.encodingAESKey);
+    await formItem('Receiver ID \\(CorpID\\)').locator('input').fill(wecom.corpId);
+    await scrollDrawerTo(formItem('Receiver ID \\(CorpID\\)'));
+    await shot(page, 'handshake-wecom-trigger', drawer);
+    await submitDrawer();
+    await enableWorkflow('handshake-wecom');
+
+    // WeCom's URL check, built with WeCom's own library: echostr encrypted for the CorpID, signed.
+    const echo = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+    const echostr = wecomEncrypt(wecom.encodingAESKey, echo, wecom.corpId);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = randomUUID().slice(0, 10);
+    const signature = wecomSignature(wecom.token, timestamp, nonce, echostr);
+    const query = `msg_signature=${signature}&timestamp=${timestamp}&nonce=${nonce}&echostr=${encodeURIComponent(echostr)}`;
+    const check = await fetch(`${wecomUrl}?${query}`);
+    assert.equal(check.status, 200);
+    assert.match(check.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(await check.text(), echo);
+
+    // Slack: a sync workflow; the signing secret left empty first (each message on its own line,
+    // the first error focused), then typed.
+    const slackId = await createWorkflow(`Slack ${RUN}`, true);
+    await openTrigger();
+    drawer = topDrawer();
+    const slackUrl = (await drawer.getByTestId('webhook-url').locator('code').innerText()).trim();
+    await selectOption(formItem('Who may call'), 'Slack signature');
+    await drawer.getByTestId('verification-help').waitFor();
+    await drawer.locator('.ant-drawer-body').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await drawer.getByRole('button', { name: 'Submit' }).click();
+    const secretItem = formItem('Secret');
+    await page.waitForFunction(() => !!document.activeElement?.closest('.ant-formily-item-error'));
+    assert.ok(
+      await secretItem.evaluate((el) => el.contains(document.activeElement)),
+      'the first error (the empty secret) is focused',
+    );
+    const help = secretItem.locator('.ant-formily-item-help').first();
+    const lines = (await help.innerText()).split('\n').filter((l) => l.trim());
+    assert.ok(lines.length >= 2, `one message a line: ${JSON.stringify(lines)}`);
+    assert.ok(!lines.some((l) => /\S, \S/.test(l) && /required/i.test(l)), `no messages run together: ${lines}`);
+    await shot(page, 'handshake-slack-errors', drawer);
+    const slackSecret = `slack-${randomUUID()}`;
+    await secretItem.getByTestId('secret-input-0').fill(slackSecret);
+    // The messages go once the secret is typed.
+    for (let i = 0; i < 30 && (await help.count()) && (await help.innerText()).trim(); i++) await page.waitForTimeout(100);
+    await shot(page, 'handshake-slack-trigger', drawer);
+    // Known glitch, not fixed yet: after a failed submit, the first click on Submit is often lost
+    // (seen with main's FirstErrorFocus too, so not the one-message-a-line merge); the second one
+    // saves. This test is not about it: click again if the drawer is still open.
+    await drawer.getByRole('button', { name: 'Submit' }).click();
+    await drawer.waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => {});
+    if (await drawer.isVisible()) await submitDrawer();
+    await enableWorkflow('handshake-slack');
+
+    // Slack's signed url_verification (v0 scheme: HMAC-SHA256 of v0:{timestamp}:{body}, as Slack documents).
+    const challenge = `challenge-${randomUUID()}`;
+    const body = JSON.stringify({ token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl', challenge, type: 'url_verification' });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const slackSignature = `v0=${createHmac('sha256', slackSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const verify = await fetch(slackUrl, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'User-Agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+        'X-Slack-Request-Timestamp': ts,
+        'X-Slack-Signature': slackSignature,
+      },
+      body,
+    });
+    assert.equal(verify.status, 200);
+    assert.deepEqual(await verify.json(), { challenge });
+
+    // Neither started an execution; each delivery is shown as a handshake.
+    for (const [id, name] of [
+      [wecomId, 'wecom'],
+      [slackId, 'slack'],
+    ] as const) {
+      const executions = await api(
+        `executions:list?filter=${encodeURIComponent(JSON.stringify({ workflowId: Number(id) }))}`,
+      );
+      assert.equal(executions.length, 0, `${name}: no execution`);
+      await page.goto(`${BASE}/admin/settings/workflow/workflows/${id}`);
+      await page.getByTestId('deliveries-canvas').click();
+      const list = page.getByTestId('deliveries-drawer').last();
+      const row = list.locator('.ant-table-row').first();
+      await row.waitFor();
+      assert.equal(await list.locator('.ant-table-row').count(), 1);
+      await row.getByTestId('delivery-handshake').waitFor();
+      assert.match(await row.innerText(), /200/);
+      await shot(page, `handshake-${name}-deliveries`);
+      await row.click();
       const detail = page.getByTestId('delivery-detail').last();
-      await detail.getByTestId('delivery-body').waitFor();
-      assert.deepEqual(leftovers(await detail.innerText()), []);
-      await shot(page, 'zh-delivery-detail');
+      await detail.getByTestId('delivery-handshake').waitFor();
+      await detail.getByTestId('delivery-answer').waitFor();
+      assert.match(await detail.getByTestId('delivery-answer').innerText(), name === 'wecom' ? new RegExp(echo) : new RegExp(challenge));
+      await shot(page, `handshake-${name}-delivery`);
       await closeAllDrawers();
-      // The response node: 响应头 / 响应体 (what the node sends back, not the request's).
-      await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
-      await page.locator('.ant-tag', { hasText: /Webhook/ }).nth(1).click();
-      const node = topDrawer();
-      await node.getByText('响应体').first().waitFor();
-      // The body of the drawer: its title is the node's own title (data, typed in English).
-      const text = await node.locator('.ant-drawer-body').innerText();
-      assert.match(text, /响应头/);
-      assert.doesNotMatch(text, /请求头|请求体/);
-      assert.deepEqual(leftovers(text), []);
-      await shot(page, 'zh-response-node', node);
-      await closeAllDrawers();
-    } finally {
-      await api('users:updateLang', { body: { appLang: 'en-US' } });
-      await page.evaluate(() => localStorage.setItem('NOCOBASE_LOCALE', 'en-US'));
     }
   }));
+
+  // The admin's language, end to end: zh-CN (CJK fonts from setup-app.sh) and fr-FR.
+  const tours = [
+    { lang: 'zh-CN', prefix: 'zh', body: '响应体', headers: /响应头/, request: /请求头|请求体/ },
+    { lang: 'fr-FR', prefix: 'fr', body: 'Corps de la réponse', headers: /En-têtes de la réponse/, request: /de la requête/ },
+  ];
+  for (const tour of tours) {
+    it(`${tour.lang}: the trigger form and the deliveries leave no English text`, withFailureShot(tour.prefix, async () => {
+      const read = (lang: string) =>
+        JSON.parse(readFileSync(path.resolve(__dirname, '..', 'src', 'locale', `${lang}.json`), 'utf8')) as Record<string, string>;
+      const en = read('en-US');
+      const local = read(tour.lang);
+      // English texts of this plugin that the language translates: none may remain in the rendered UI.
+      const english = Object.keys(en).filter((k) => local[k] !== en[k] && /[a-z]{3}/.test(en[k]) && en[k].includes(' '));
+      const leftovers = (text: string) => english.filter((k) => text.includes(en[k]));
+      // The admin's language: enabled in the system settings, chosen by the user.
+      await api('systemSettings:update?filterByTk=1', { body: { enabledLanguages: ['en-US', 'zh-CN', 'fr-FR'] } });
+      await api('users:updateLang', { body: { appLang: tour.lang } });
+      await page.evaluate((lang) => localStorage.setItem('NOCOBASE_LOCALE', lang), tour.lang);
+      try {
+        await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
+        await openTrigger();
+        const form = topDrawer();
+        await page.waitForTimeout(800);
+        assert.deepEqual(leftovers(await form.innerText()), []);
+        await shot(page, `${tour.prefix}-trigger`, form);
+        await form.getByTestId('open-deliveries').click();
+        const drawer = page.getByTestId('deliveries-drawer').last();
+        await drawer.locator('.ant-table-row').first().waitFor();
+        assert.deepEqual(leftovers(await drawer.innerText()), []);
+        await shot(page, `${tour.prefix}-deliveries`);
+        await drawer.locator('.ant-table-row').first().click();
+        const detail = page.getByTestId('delivery-detail').last();
+        await detail.getByTestId('delivery-body').waitFor();
+        assert.deepEqual(leftovers(await detail.innerText()), []);
+        await shot(page, `${tour.prefix}-delivery-detail`);
+        await closeAllDrawers();
+        // The response node: its headers and body are the response's (not the request's).
+        await page.goto(`${BASE}/admin/settings/workflow/workflows/${syncId}`);
+        await page.locator('.ant-tag', { hasText: /Webhook/i }).nth(1).click();
+        const node = topDrawer();
+        await node.getByText(tour.body).first().waitFor();
+        // The body of the drawer: its title is the node's own title (data, typed in English).
+        const text = await node.locator('.ant-drawer-body').innerText();
+        assert.match(text, tour.headers);
+        assert.doesNotMatch(text, tour.request);
+        assert.deepEqual(leftovers(text), []);
+        await shot(page, `${tour.prefix}-response-node`, node);
+        await closeAllDrawers();
+      } finally {
+        await api('users:updateLang', { body: { appLang: 'en-US' } });
+        await page.evaluate(() => localStorage.setItem('NOCOBASE_LOCALE', 'en-US'));
+      }
+    }));
+  }
 });

@@ -56,6 +56,8 @@ describe('senders with a handshake on /api/webhooks/:key', () => {
     expect(row.errorCode).toBeNull();
     expect(row.executionId).toBeNull();
     expect(row.status).toBe(res.status);
+    // The answer sent is logged with the row, as for any other delivery.
+    expect(row.answer?.status).toBe(res.status);
     expect(await count()).toBe(before);
     return res;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatProblem } from '../../src/common/checks';
 import { filterShapeProblem, isEmptyFilter, matchesFilter } from '../../src/common/filter';
 
 // The trigger's filter: NocoBase's filter JSON over $context, evaluated in memory.
@@ -39,9 +40,13 @@ describe('matchesFilter', () => {
   });
   it('names what is wrong with a malformed filter', () => {
     expect(filterShapeProblem({ a: { $eq: 1 } })).toBeNull();
-    expect(filterShapeProblem({ a: { $regex: 'x' } })).toBe('unknown operator $regex');
-    expect(filterShapeProblem({ $and: { a: 1 } })).toBe('$and must be a list of conditions');
-    expect(filterShapeProblem({ $where: 'x' })).toBe('unknown operator $where');
-    expect(filterShapeProblem('x')).toBe('not an object');
+    const text = (filter: unknown) => {
+      const problem = filterShapeProblem(filter);
+      return problem ? formatProblem(problem) : null;
+    };
+    expect(text({ a: { $regex: 'x' } })).toBe('unknown operator $regex');
+    expect(text({ $and: { a: 1 } })).toBe('$and must be a list of conditions');
+    expect(text({ $where: 'x' })).toBe('unknown operator $where');
+    expect(text('x')).toBe('not an object');
   });
 });

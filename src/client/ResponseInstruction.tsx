@@ -1,19 +1,28 @@
 import { SendOutlined } from '@ant-design/icons';
+import { i18n } from '@nocobase/client';
 import { Instruction, WorkflowVariableInput, WorkflowVariableJSON } from '@nocobase/plugin-workflow/client';
 import { RESPONSE_INSTRUCTION } from '../common/constants';
 import { KeyValueEditor } from './components/KeyValueEditor';
-import { tval } from './locale';
+import { msg, NAMESPACE, tval } from './locale';
+
+const tr = (text: string) => i18n.t(text, { ns: [NAMESPACE, 'workflow', 'client'] });
+
+const CONTINUE_OFF = msg('Unchecked: the answer is sent and the run ends here; the nodes after this one do not run.');
+const CONTINUE_ON = msg(
+  'Checked: the answer is sent at once and the run goes on with the next nodes; their result does not change the answer.',
+);
 
 /**
  * The Webhook response node: the status, headers and body that a sync webhook answers with.
- * The run ends here. Offered only in sync webhook workflows.
+ * The run ends here, or goes on with the next nodes (`continue`). Offered only in sync webhook workflows.
  */
 export default class WebhookResponseInstruction extends Instruction {
   title = tval('Webhook response');
   type = RESPONSE_INSTRUCTION;
   group = 'extended';
+  // True whichever way `continue` is set: the field below says what happens with this node's setting.
   description = tval(
-    'Answers the caller of a sync webhook with this status, headers and body, and ends the run. Each may use variables.',
+    'Answers the caller of a sync webhook with this status, headers and body (each may use variables). The run ends here unless "Go on with the next nodes" is checked.',
   );
   icon = <SendOutlined />;
   /** The run ends here, unless the node answers and goes on (`continue`). */
@@ -32,7 +41,9 @@ export default class WebhookResponseInstruction extends Instruction {
       'x-validator': (value: unknown) => {
         if (value == null || value === '' || (typeof value === 'string' && value.includes('{{'))) return undefined;
         const n = Number(value);
-        return Number.isInteger(n) && n >= 100 && n <= 599 ? undefined : 'HTTP 100-599';
+        return Number.isInteger(n) && n >= 100 && n <= 599
+          ? undefined
+          : tr('Status must be an HTTP status code between 100 and 599');
       },
     },
     headers: {
@@ -54,14 +65,19 @@ export default class WebhookResponseInstruction extends Instruction {
     continue: {
       type: 'boolean',
       title: tval('After answering'),
-      description: tval(
-        'Answer the caller at once and run the next nodes afterwards; their result does not change the answer.',
-      ),
+      description: tval(CONTINUE_OFF),
       'x-decorator': 'FormItem',
+      'x-decorator-props': { 'data-testid': 'response-continue-item' },
       'x-component': 'Checkbox',
       'x-content': tval('Go on with the next nodes'),
       'x-component-props': { 'data-testid': 'response-continue' },
       default: false,
+      // The help follows the option: what happens after this node with the current setting.
+      'x-reactions': [
+        (field: { value?: unknown; description?: unknown }) => {
+          field.description = tr(field.value ? CONTINUE_ON : CONTINUE_OFF);
+        },
+      ],
     },
   };
   components = {

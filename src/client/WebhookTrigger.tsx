@@ -29,6 +29,7 @@ import {
   KEY_PATTERN,
   METHODS,
   type Problem,
+  renderProblem,
   SECRET_MASK,
   schemaToVariables,
 } from './utils';
@@ -40,7 +41,9 @@ const validator =
   (check: (value: unknown) => Problem | null) =>
   (value: unknown): string | undefined => {
     const problem = check(value);
-    return problem ? tr(problem.text, { ...problem.values, interpolation: { escapeValue: false } }) : undefined;
+    return problem
+      ? renderProblem(problem, (text, values) => tr(text, { ...values, interpolation: { escapeValue: false } }))
+      : undefined;
   };
 
 const visibleFor = (types: string[]) => ({

@@ -7,6 +7,7 @@ export {
   isOrigin,
   originProblem,
   type Problem,
+  renderProblem,
 } from '../common/checks';
 export {
   DEFAULT_MAX_BODY_BYTES,

@@ -5,7 +5,12 @@
  * form (to check what it saves) and the server (to decide). No regular expressions: a filter
  * written by an administrator runs on every request, and must not be a way to stall it.
  */
+import type { Problem } from './checks';
+
 export type Filter = Record<string, unknown>;
+
+/** A problem message (the locale test collects the texts of `msg(...)` calls). */
+const msg = (text: string, values?: Record<string, string>): Problem => ({ text, values });
 
 type Operator = (actual: unknown, expected: unknown) => boolean;
 
@@ -100,21 +105,21 @@ export function matchesFilter(filter: Filter | null | undefined, context: unknow
 }
 
 /** The first operator in `filter` that is not known, or a description of a malformed part; null when fine. */
-export function filterShapeProblem(filter: unknown, depth = 0): string | null {
-  if (depth > 16) return 'nested too deep';
-  if (!isObject(filter)) return 'not an object';
+export function filterShapeProblem(filter: unknown, depth = 0): Problem | null {
+  if (depth > 16) return msg('nested too deep');
+  if (!isObject(filter)) return msg('not an object');
   for (const [key, value] of Object.entries(filter)) {
     if (key === '$and' || key === '$or') {
-      if (!Array.isArray(value)) return `${key} must be a list of conditions`;
+      if (!Array.isArray(value)) return msg('{{key}} must be a list of conditions', { key });
       for (const item of value) {
         const problem = filterShapeProblem(item, depth + 1);
         if (problem) return problem;
       }
     } else if (key.startsWith('$')) {
-      return `unknown operator ${key}`;
+      return msg('unknown operator {{key}}', { key });
     } else if (isOperatorMap(value)) {
       const unknown = Object.keys(value).find((op) => !Object.hasOwn(FILTER_OPERATORS, op));
-      if (unknown) return `unknown operator ${unknown}`;
+      if (unknown) return msg('unknown operator {{key}}', { key: unknown });
     } else if (isObject(value)) {
       const problem = filterShapeProblem(value, depth + 1);
       if (problem) return problem;

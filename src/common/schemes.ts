@@ -10,7 +10,9 @@
  * A new scheme: its verifier file in src/server/verify, one row below, and its label and help in
  * the six files of src/locale.
  */
+import type { Problem } from './checks';
 import { DEFAULT_TOLERANCE_SECONDS, HEADER_NAME_PATTERN } from './constants';
+import { VERIFICATION_MESSAGES as V } from './messages';
 
 /** Marks a UI text (a key of src/locale, translated where it is shown); the locale test collects them. */
 const msg = (text: string): string => text;
@@ -37,7 +39,6 @@ export function valueList(value: unknown): string[] {
 
 const isHeaderName = (v: unknown) => typeof v === 'string' && HEADER_NAME_PATTERN.test(v);
 const listOf = (pattern: RegExp) => (v: unknown) => isSecretValue(v) && valueList(v).every((k) => pattern.test(k));
-const SECRET_MESSAGE = 'a non-empty string, or a list of non-empty strings to rotate without downtime';
 const STORED = msg('Stored on the server and never shown again.');
 
 /** One field of a verification object. */
@@ -48,9 +49,9 @@ export interface FieldSpec {
   list: boolean;
   /** A fixed shape a stand-in for a masked value must have too (the 43-character AES keys). */
   fixedShape?: 'aesKey';
-  /** The server's check of a present value, and its (English) message. */
+  /** The server's check of a present value, and what it says otherwise (in the admin's language). */
   check: (value: unknown) => boolean;
-  message: string;
+  problem: (field: string) => Problem;
   /** The admin form: how the field is shown. */
   form: {
     component: 'Input' | 'SecretInput' | 'Select' | 'InputNumber';
@@ -65,14 +66,12 @@ export interface FieldSpec {
   };
 }
 
-const secret = (title: string, description: string, what: string, fixedShape?: 'aesKey'): FieldSpec => ({
+const secret = (title: string, description: string, fixedShape?: 'aesKey'): FieldSpec => ({
   secret: true,
   list: true,
   fixedShape,
   check: fixedShape ? listOf(AES_KEY_PATTERN) : isSecretValue,
-  message: fixedShape
-    ? `${what} must be 43 letters and digits (or a list of them)`
-    : `${what} must be ${SECRET_MESSAGE}`,
+  problem: fixedShape ? V.aesKey : V.secret,
   form: {
     component: 'SecretInput',
     title,
@@ -81,11 +80,15 @@ const secret = (title: string, description: string, what: string, fixedShape?: '
   },
 });
 
-const text = (check: (v: unknown) => boolean, message: string, form: FieldSpec['form']): FieldSpec => ({
+const text = (
+  check: (v: unknown) => boolean,
+  problem: (field: string) => Problem,
+  form: FieldSpec['form'],
+): FieldSpec => ({
   secret: false,
   list: false,
   check,
-  message,
+  problem,
   form,
 });
 
@@ -173,18 +176,22 @@ export const TEMPLATE_PRESETS: readonly TemplatePreset[] = [
 
 /** Every field of every scheme, in the order the admin form shows them. */
 export const FIELDS = {
-  preset: text((v) => TEMPLATE_PRESETS.some((p) => p.id === v), 'preset must be the id of a preset', {
-    component: 'Select',
-    title: msg('Sender preset'),
-    description: msg('Optional. Fills the fields below as this sender signs; the secret stays yours to enter.'),
-    options: TEMPLATE_PRESETS.map((p) => ({ value: p.id, label: p.label })),
-  }),
-  username: text((v) => typeof v === 'string' && v !== '', 'Username is required', {
+  preset: text(
+    (v) => TEMPLATE_PRESETS.some((p) => p.id === v),
+    (f) => V.oneOf(f, TEMPLATE_PRESETS.map((p) => p.id).join(', ')),
+    {
+      component: 'Select',
+      title: msg('Sender preset'),
+      description: msg('Optional. Fills the fields below as this sender signs; the secret stays yours to enter.'),
+      options: TEMPLATE_PRESETS.map((p) => ({ value: p.id, label: p.label })),
+    },
+  ),
+  username: text((v) => typeof v === 'string' && v !== '', V.required, {
     component: 'Input',
     title: msg('Username'),
   }),
-  password: secret(msg('Password'), STORED, 'Password'),
-  header: text(isHeaderName, 'Header must be a header name', {
+  password: secret(msg('Password'), STORED),
+  header: text(isHeaderName, V.headerName, {
     component: 'Input',
     title: msg('Header'),
     description: msg('The request header that carries the token or the signature.'),
@@ -196,15 +203,13 @@ export const FIELDS = {
     msg(
       'With the Authorization header the caller may send "Bearer <token>". Stored on the server and never shown again.',
     ),
-    'Token',
   ),
   encodingAESKey: secret(
     msg('EncodingAESKey'),
     msg('43 characters, generated at the sender. Stored on the server and never shown again.'),
-    'EncodingAESKey',
     'aesKey',
   ),
-  receiveId: text((v) => typeof v === 'string', 'receiveId must be a string (the CorpID)', {
+  receiveId: text((v) => typeof v === 'string', V.text, {
     component: 'Input',
     title: msg('Receiver ID (CorpID)'),
     description: msg('Optional. When set, messages encrypted for another CorpID (or suite ID) are refused.'),
@@ -213,10 +218,9 @@ export const FIELDS = {
   aesKey: secret(
     msg('aes_key'),
     msg('43 characters, generated at the sender. Stored on the server and never shown again.'),
-    'aes_key',
     'aesKey',
   ),
-  ownerKey: text((v) => typeof v === 'string' && v !== '', 'ownerKey is required (the AppKey, SuiteKey or CorpId)', {
+  ownerKey: text((v) => typeof v === 'string' && v !== '', V.required, {
     component: 'Input',
     title: msg('Owner key'),
     description: msg(
@@ -227,20 +231,17 @@ export const FIELDS = {
   verificationToken: secret(
     msg('Verification Token'),
     msg('Events & callbacks > Encryption strategy. Stored on the server and never shown again.'),
-    'Verification Token',
   ),
   encryptKey: secret(
     msg('Encrypt Key'),
     msg('Optional. When set, events are encrypted and signed (X-Lark-Signature) with it.'),
-    'Encrypt Key',
   ),
   verifyToken: secret(
     msg('Verify Token'),
     msg('Any text you choose and enter at Meta as well; it answers the subscription check.'),
-    'Verify Token',
   ),
   publicKey: {
-    ...text(listOf(ED25519_HEX), 'Public key must be 64 hexadecimal characters (or a list of them)', {
+    ...text(listOf(ED25519_HEX), V.publicKey, {
       component: 'Input',
       title: msg('Public key'),
       description: msg("The application's public key (General Information), 64 hexadecimal characters."),
@@ -252,14 +253,12 @@ export const FIELDS = {
   clientState: secret(
     msg('clientState'),
     msg('The clientState you sent when creating the subscription; every notification must carry it.'),
-    'clientState',
   ),
   authToken: secret(
     msg('Auth Token'),
     msg('The Auth Token of the Twilio account (Console > Account info). Stored on the server and never shown again.'),
-    'Auth Token',
   ),
-  url: text((v) => typeof v === 'string' && HTTP_URL.test(v), 'URL must be the http(s) URL entered at the sender', {
+  url: text((v) => typeof v === 'string' && HTTP_URL.test(v), V.url, {
     component: 'Input',
     title: msg('URL at Twilio'),
     description: msg(
@@ -274,45 +273,48 @@ export const FIELDS = {
     msg(
       'The signing secret shared with the sender. Stored on the server and never shown again; add a second one to rotate without downtime.',
     ),
-    'Secret',
   ),
-  algorithm: text((v) => ALGORITHMS.includes(v as never), `Algorithm must be one of ${ALGORITHMS.join(', ')}`, {
-    component: 'Select',
-    title: msg('Algorithm'),
-    options: [
-      { value: 'sha1', label: 'SHA-1' },
-      { value: 'sha256', label: 'SHA-256' },
-      { value: 'sha512', label: 'SHA-512' },
-    ],
-    default: 'sha256',
-  }),
-  encoding: text((v) => ENCODINGS.includes(v as never), `Encoding must be one of ${ENCODINGS.join(', ')}`, {
-    component: 'Select',
-    title: msg('Encoding'),
-    options: ENCODINGS.map((e) => ({ value: e, label: e })),
-    default: 'hex',
-  }),
-  prefix: text((v) => typeof v === 'string', 'Prefix must be a string, e.g. "sha256="', {
+  algorithm: text(
+    (v) => ALGORITHMS.includes(v as never),
+    (f) => V.oneOf(f, ALGORITHMS.join(', ')),
+    {
+      component: 'Select',
+      title: msg('Algorithm'),
+      options: [
+        { value: 'sha1', label: 'SHA-1' },
+        { value: 'sha256', label: 'SHA-256' },
+        { value: 'sha512', label: 'SHA-512' },
+      ],
+      default: 'sha256',
+    },
+  ),
+  encoding: text(
+    (v) => ENCODINGS.includes(v as never),
+    (f) => V.oneOf(f, ENCODINGS.join(', ')),
+    {
+      component: 'Select',
+      title: msg('Encoding'),
+      options: ENCODINGS.map((e) => ({ value: e, label: e })),
+      default: 'hex',
+    },
+  ),
+  prefix: text((v) => typeof v === 'string', V.text, {
     component: 'Input',
     title: msg('Signature prefix'),
     description: msg('Text before the signature in the header, e.g. sha256=. Empty: none.'),
     placeholder: 'sha256=',
   }),
-  message: text(
-    (v) => typeof v === 'string' && v.includes('{body}'),
-    'Message must be a template that contains {body}, e.g. {timestamp}.{body}',
-    {
-      component: 'Input',
-      title: msg('Signed message'),
-      description: msg(
-        'What the sender signs: {timestamp}, {id}, {url} and {body} (the exact bytes), e.g. {timestamp}.{body}.',
-      ),
-      default: '{body}',
-      pattern: /\{body\}/,
-      invalid: msg('Must contain {body}'),
-    },
-  ),
-  timestampHeader: text(isHeaderName, 'Timestamp header must be a header name', {
+  message: text((v) => typeof v === 'string' && v.includes('{body}'), V.template, {
+    component: 'Input',
+    title: msg('Signed message'),
+    description: msg(
+      'What the sender signs: {timestamp}, {id}, {url} and {body} (the exact bytes), e.g. {timestamp}.{body}.',
+    ),
+    default: '{body}',
+    pattern: /\{body\}/,
+    invalid: msg('Must contain {body}'),
+  }),
+  timestampHeader: text(isHeaderName, V.headerName, {
     component: 'Input',
     title: msg('Timestamp header'),
     description: msg(
@@ -321,22 +323,18 @@ export const FIELDS = {
     placeholder: 'X-Timestamp',
     pattern: HEADER_NAME_PATTERN,
   }),
-  idHeader: text(isHeaderName, 'Id header must be a header name', {
+  idHeader: text(isHeaderName, V.headerName, {
     component: 'Input',
     title: msg('Id header'),
     description: msg('Optional. The header with the delivery id, for {id}.'),
     placeholder: 'X-Webhook-Id',
     pattern: HEADER_NAME_PATTERN,
   }),
-  toleranceSeconds: text(
-    (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
-    'toleranceSeconds must be a positive number of seconds',
-    {
-      component: 'InputNumber',
-      title: msg('Timestamp tolerance'),
-      description: msg('Signed requests older or newer than this are refused (replay protection).'),
-    },
-  ),
+  toleranceSeconds: text((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, V.seconds, {
+    component: 'InputNumber',
+    title: msg('Timestamp tolerance'),
+    description: msg('Signed requests older or newer than this are refused (replay protection).'),
+  }),
 } satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;

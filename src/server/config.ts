@@ -85,8 +85,8 @@ export function configProblems(config: RawWebhookConfig): Record<string, Problem
     }
   }
   const verificationErrors = validateVerification(withoutMasks(config.verification));
-  for (const [field, message] of Object.entries(verificationErrors ?? {})) {
-    errors[`verification.${field}`] = MESSAGES.verification(message);
+  for (const [field, problem] of Object.entries(verificationErrors ?? {})) {
+    errors[`verification.${field}`] = MESSAGES.verification(problem);
   }
   if (config.bodySchema !== undefined && config.bodySchema !== null) {
     if (!isObject(config.bodySchema)) {

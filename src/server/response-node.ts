@@ -1,4 +1,6 @@
 import { type FlowNodeModel, Instruction, JOB_STATUS, type Processor } from '@nocobase/plugin-workflow';
+import { formatProblem, type Problem } from '../common/checks';
+import { MESSAGES } from '../common/messages';
 import type { ResponseHolder } from './dispatch/sync';
 
 export interface ResponseNodeConfig {
@@ -20,6 +22,15 @@ function toHeaders(input: ResponseNodeConfig['headers']): Record<string, string>
   return headers;
 }
 
+/** What is wrong with a Webhook response node's config (field -> problem), or null. */
+export function responseNodeProblems(config: Record<string, unknown>): Record<string, Problem> | null {
+  const status = config?.status;
+  if (status === undefined || status === null || status === '') return null;
+  if (typeof status === 'string' && status.includes('{{')) return null;
+  const n = Number(status);
+  return Number.isInteger(n) && n >= 100 && n <= 599 ? null : { status: MESSAGES.responseStatus() };
+}
+
 /**
  * The Webhook response node: status, headers and body (each may use workflow variables) become
  * the HTTP answer of a sync webhook. The run ends here, or with `continue` goes on with the next
@@ -27,13 +38,8 @@ function toHeaders(input: ResponseNodeConfig['headers']): Record<string, string>
  */
 export class WebhookResponseInstruction extends Instruction {
   override validateConfig(config: Record<string, unknown>): Record<string, string> | null {
-    const status = config.status;
-    if (status === undefined || status === null || status === '') return null;
-    if (typeof status === 'string' && status.includes('{{')) return null;
-    const n = Number(status);
-    return Number.isInteger(n) && n >= 100 && n <= 599
-      ? null
-      : { status: 'Status must be an HTTP status code between 100 and 599' };
+    const problems = responseNodeProblems(config);
+    return problems ? Object.fromEntries(Object.entries(problems).map(([f, p]) => [f, formatProblem(p)])) : null;
   }
 
   async run(node: FlowNodeModel, prevJob: { id?: unknown } | null, processor: Processor) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatProblem } from '../../../src/common/checks';
 import { WebhookError } from '../../../src/server/answer';
 import { SECRET_FIELDS, validateVerification, verifyRequest } from '../../../src/server/verify';
 
@@ -64,7 +65,7 @@ describe('validateVerification', () => {
     for (const [v, fields] of cases) {
       const errors = validateVerification(v);
       expect(Object.keys(errors ?? {}).sort(), JSON.stringify(v)).toEqual([...fields].sort());
-      for (const message of Object.values(errors ?? {})) expect(message.length).toBeGreaterThan(10);
+      for (const problem of Object.values(errors ?? {})) expect(formatProblem(problem).length).toBeGreaterThan(10);
     }
   });
 

@@ -152,7 +152,7 @@ function ReplayButton(props: { delivery: Delivery; version?: VersionRef; onRepla
       if (target === 'version' && version) params.workflowId = version.id;
       const res = await api.resource(DELIVERIES).replay(params);
       const data = res?.data?.data ?? {};
-      message.success(`${t('Replayed')}: ${data.status ?? ''}`);
+      message.success(t('Replayed: {{status}}', { status: data.status ?? '' }));
       setOpen(false);
       onReplayed(data.deliveryId);
     } catch (e: any) {

@@ -54,11 +54,21 @@ export function JsonEditor(props: {
       const r = parseJson(next);
       if (r.error) {
         message = r.line
-          ? `${t('Invalid JSON')} (${t('line')} ${r.line}, ${t('column')} ${r.column}): ${r.error}`
-          : `${t('Invalid JSON')}: ${r.error}`;
+          ? t('Invalid JSON (line {{line}}, column {{column}}): {{error}}', {
+              line: r.line,
+              column: r.column,
+              error: r.error,
+              interpolation: { escapeValue: false },
+            })
+          : t('Invalid JSON: {{error}}', { error: r.error, interpolation: { escapeValue: false } });
       } else if (schema) {
         const problems = schemaProblems(r.value);
-        if (problems.length) message = `${t('Not a valid JSON Schema')}: ${problems.join('; ')}`;
+        if (problems.length) {
+          message = t('Not a valid JSON Schema: {{problems}}', {
+            problems: problems.join('; '),
+            interpolation: { escapeValue: false },
+          });
+        }
       }
       parsed = r.value;
     }

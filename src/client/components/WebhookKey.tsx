@@ -55,9 +55,7 @@ export const WebhookUrl = observer(() => {
           {url}
         </Typography.Text>
       </Typography.Paragraph>
-      <Typography.Text type="secondary">
-        {t('Accepts')}: {methods.join(', ')}
-      </Typography.Text>
+      <Typography.Text type="secondary">{t('Accepts: {{methods}}', { methods: methods.join(', ') })}</Typography.Text>
     </div>
   );
 });

@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Problem } from '../../common/checks';
+import { VERIFICATION_MESSAGES as V } from '../../common/messages';
 import { FIELDS, type SchemeRow, schemeOf as schemeRow, VERIFICATION_TYPES } from '../../common/schemes';
 import { WebhookError } from '../answer';
 import { verifyBasic } from './basic';
@@ -78,29 +80,27 @@ function schemeOf(type: unknown): { row: SchemeRow; behaviour: Behaviour } | und
 const absent = (v: unknown) => v === undefined || v === null || v === '';
 
 /**
- * Checks a `verification` object. Returns field -> message (fields of the verification object,
+ * Checks a `verification` object. Returns field -> problem (fields of the verification object,
  * e.g. `secret`), or null when valid. A missing verification means `none` and is valid.
  */
-export function validateVerification(v: unknown): Record<string, string> | null {
+export function validateVerification(v: unknown): Record<string, Problem> | null {
   if (v === undefined || v === null) return null;
   const types = VERIFICATION_TYPES.join(', ');
-  if (typeof v !== 'object' || Array.isArray(v))
-    return { type: `Verification must be an object whose type is one of ${types}` };
+  if (typeof v !== 'object' || Array.isArray(v)) return { type: V.notObject(types) };
   const config = v as Record<string, unknown>;
   const scheme = schemeRow(config.type);
-  if (!scheme) return { type: `Verification type must be one of ${types}` };
-  const errors: Record<string, string> = {};
+  if (!scheme) return { type: V.type(types) };
+  const errors: Record<string, Problem> = {};
   for (const field of scheme.required) {
-    const { check, message } = FIELDS[field];
-    if (absent(config[field]) || !check(config[field])) errors[field] = message;
+    const { check, problem } = FIELDS[field];
+    if (absent(config[field]) || !check(config[field])) errors[field] = problem(field);
   }
   for (const field of scheme.optional) {
-    const { check, message } = FIELDS[field];
-    if (!absent(config[field]) && !check(config[field])) errors[field] = message;
+    const { check, problem } = FIELDS[field];
+    if (!absent(config[field]) && !check(config[field])) errors[field] = problem(field);
   }
   if (config.type === 'standard' && !errors.secret && !secretList(config.secret).every(isStandardSecret)) {
-    errors.secret =
-      'Secret must be whsec_ followed by base64 (or a whpk_ public key), as shown by the sender (or a list of them)';
+    errors.secret = V.standardSecret('secret');
   }
   return Object.keys(errors).length ? errors : null;
 }
