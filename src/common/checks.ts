@@ -1,6 +1,9 @@
 import ipaddr from 'ipaddr.js';
 import { HEADER_NAME_PATTERN, KEY_PATTERN, METHODS, type Method, ON_TIMEOUT } from './constants';
 import { filterShapeProblem } from './filter';
+import type { Problem, ProblemValue } from './problem';
+
+export { formatProblem, type Problem, type ProblemValue, renderProblem } from './problem';
 
 /**
  * The checks of a webhook's configuration that the admin form and the server share: the form
@@ -8,43 +11,8 @@ import { filterShapeProblem } from './filter';
  * `workflows:create`/`update`. A problem is an English text with `{{placeholders}}` (a key of
  * src/locale, translated by the form) and their values. Nothing here may need Node.
  */
-export interface Problem {
-  text: string;
-  /** Values of the placeholders; a value that is itself a problem is translated on its own. */
-  values?: Record<string, ProblemValue>;
-  /** Put in front of the message (untranslated): the field's name in the server's messages. */
-  prefix?: string;
-}
-
-export type ProblemValue = string | number | Problem;
-
 /** A problem message (the locale test collects the texts of `msg(...)` calls). */
 const msg = (text: string, values?: Record<string, ProblemValue>): Problem => ({ text, values });
-
-/**
- * A problem's text in one language: `t` translates a text and fills in its values; a value that is
- * a problem (a field's label, an inner message) is rendered first, in the same language. Without
- * its prefix.
- */
-export function renderProblem(
-  problem: Problem,
-  t: (text: string, values: Record<string, string | number>) => string,
-): string {
-  const values: Record<string, string | number> = {};
-  for (const [name, value] of Object.entries(problem.values ?? {})) {
-    values[name] = typeof value === 'object' && value !== null ? renderProblem(value, t) : value;
-  }
-  return t(problem.text, values);
-}
-
-/** Fills `{{name}}` placeholders (the English of a problem). */
-const fill = (text: string, values: Record<string, string | number>) =>
-  text.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => String(values[name] ?? ''));
-
-/** The problem in English with its values filled in (the server's messages). */
-export function formatProblem(problem: Problem): string {
-  return (problem.prefix ? `${problem.prefix}: ` : '') + renderProblem(problem, fill);
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isUnset = (v: unknown) => v === undefined || v === null;

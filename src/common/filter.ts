@@ -5,7 +5,7 @@
  * form (to check what it saves) and the server (to decide). No regular expressions: a filter
  * written by an administrator runs on every request, and must not be a way to stall it.
  */
-import type { Problem } from './checks';
+import type { Problem } from './problem';
 
 export type Filter = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import type { Problem, ProblemValue } from './checks';
+import type { Problem, ProblemValue } from './problem';
 
 /**
  * Messages the server sends to the admin UI (validation errors of workflows:create/update and of

@@ -10,9 +10,10 @@
  * A new scheme: its verifier file in src/server/verify, one row below, and its label and help in
  * the six files of src/locale.
  */
-import type { Problem } from './checks';
+
 import { DEFAULT_TOLERANCE_SECONDS, HEADER_NAME_PATTERN } from './constants';
 import { VERIFICATION_MESSAGES as V } from './messages';
+import type { Problem } from './problem';
 
 /** Marks a UI text (a key of src/locale, translated where it is shown); the locale test collects them. */
 const msg = (text: string): string => text;
