@@ -389,7 +389,7 @@ const MIB = 1024 * 1024;
 const DISCORD_PUBLIC_KEY = (generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }) as Buffer)
   .subarray(-32)
   .toString('hex');
-const WECOM = { token: 'bench-wecom-token', encodingAESKey: 'a'.repeat(42) + 'Q', receiveId: 'wwbench' };
+const WECOM = { token: 'bench-wecom-token', encodingAESKey: `${'a'.repeat(42)}Q`, receiveId: 'wwbench' };
 const specs: WorkflowSpec[] = [
   {
     name: 'discord',
