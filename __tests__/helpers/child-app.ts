@@ -30,9 +30,23 @@ export function sharedStorage(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'webhook-child-'));
 }
 
-/** Runs the product (`scripts/start.ts`, what `npm start` runs) in a child process on a free port. */
+/**
+ * Runs the product (`scripts/start.ts`, what `npm start` runs) in a child process on a free port.
+ * Ports are drawn below Linux's ephemeral range (32768 and up), where outgoing connections take
+ * theirs; a port that another process holds anyway is drawn again.
+ */
 export async function startChildApp(env: Record<string, string>, timeoutMs = 180_000): Promise<ChildApp> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, timeoutMs);
+    } catch (error) {
+      if (attempt >= 5 || !String((error as Error).message).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startOnce(env: Record<string, string>, timeoutMs: number): Promise<ChildApp> {
+  const port = 20000 + Math.floor(Math.random() * 12000);
   // One process: node itself with tsx's loader (the tsx CLI would fork a second process, and a
   // SIGKILL sent to it would not reach the app).
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/start.ts')], {
