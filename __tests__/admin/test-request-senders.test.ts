@@ -10,7 +10,7 @@ import { TEMPLATE_PRESETS } from '../../src/common/schemes';
 
 import { CannotSign, signRequest } from '../../src/server/verify/sign';
 import type { SignContext } from '../../src/server/verify/types';
-import { createTestApp, type TestApp } from '../helpers/app';
+import { createTestApp, rootUser, type TestApp } from '../helpers/app';
 import { createWebhookWorkflow, waitForDeliveries } from '../helpers/workflows';
 
 // Issue 12: a test request can be signed for every sender whose secret is stored (not Discord's
@@ -177,10 +177,7 @@ describe('webhookDeliveries:test signs for every sender that can be signed', () 
 
   beforeAll(async () => {
     t = await createTestApp({ acl: true });
-    const root = await t.app.db
-      .getRepository('users')
-      .findOne({ filter: { email: process.env.INIT_ROOT_EMAIL ?? 'admin@nocobase.com' } });
-    agent = await t.app.agent().login(root);
+    agent = await t.app.agent().login(await rootUser(t.app));
   });
   afterAll(async () => {
     await t?.destroy();

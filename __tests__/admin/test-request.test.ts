@@ -4,7 +4,7 @@ import { DELIVERIES } from '../../src/common/constants';
 
 import { verifyRequest } from '../../src/server/verify';
 import { signRequest } from '../../src/server/verify/sign';
-import { createTestApp, type TestApp } from '../helpers/app';
+import { createTestApp, rootUser, type TestApp } from '../helpers/app';
 import { createWebhookWorkflow, waitForDeliveries, waitForExecutions } from '../helpers/workflows';
 
 // Issue 13: "Send a test request" is signed on the server with the stored secret and walks the
@@ -62,10 +62,7 @@ describe('webhookDeliveries:test and replay against a version', () => {
       },
     });
     await (draft as any).createNode({ type: 'output', config: { value: '{{$context.data.action}}' } });
-    const root = await t.app.db
-      .getRepository('users')
-      .findOne({ filter: { email: process.env.INIT_ROOT_EMAIL ?? 'admin@nocobase.com' } });
-    agent = await t.app.agent().login(root);
+    agent = await t.app.agent().login(await rootUser(t.app));
   });
   afterAll(async () => {
     await t?.destroy();

@@ -51,3 +51,10 @@ export async function createTestApp(options: { acl?: boolean; plugins?: any[] } 
     },
   };
 }
+
+/** The root user that the app's installation created (INIT_ROOT_EMAIL). */
+export function rootUser(app: MockServer): Promise<any> {
+  return app.db
+    .getRepository('users')
+    .findOne({ filter: { email: process.env.INIT_ROOT_EMAIL ?? 'admin@nocobase.com' } });
+}

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERIES, SECRET_MASK as MASK } from '../../src/common/constants';
 import PluginWebhookTriggerServer from '../../src/server';
 
-import { createTestApp, type TestApp } from '../helpers/app';
+import { createTestApp, rootUser, type TestApp } from '../helpers/app';
 import { filesUnder } from '../helpers/hostile-requests';
 import { expectError } from '../helpers/http';
 import { testInstructions } from '../helpers/test-instructions';
@@ -74,7 +74,7 @@ describe('secrets stay secret', () => {
       }
     }
     const users = t.app.db.getRepository('users');
-    const rootUser = await users.findOne({ filter: { email: process.env.INIT_ROOT_EMAIL ?? 'admin@nocobase.com' } });
+    const root = await rootUser(t.app);
     await t.app.db.getRepository('roles').create({ values: { name: 'wf-viewer', snippets: ['ui.workflows'] } });
     const viewer = await users.create({
       values: { email: 'viewer@example.com', password: 'viewer-pass', roles: ['wf-viewer'] },
@@ -82,7 +82,7 @@ describe('secrets stay secret', () => {
     const member = await users.create({
       values: { email: 'member2@example.com', password: 'member-pass', roles: ['member'] },
     });
-    agents.root = await t.app.agent().login(rootUser);
+    agents.root = await t.app.agent().login(root);
     agents.viewer = await t.app.agent().login(viewer, 'wf-viewer');
     agents.member = await t.app.agent().login(member);
     agents.anonymous = t.app.agent();
@@ -407,7 +407,7 @@ describe('delivery log and access control', () => {
       nodes: [{ type: 'output', config: { value: '{{$context.data.action}}' } }],
     });
     const users = t.app.db.getRepository('users');
-    root = await users.findOne({ filter: { email: process.env.INIT_ROOT_EMAIL ?? 'admin@nocobase.com' } });
+    root = await rootUser(t.app);
     member = await users.create({
       values: { email: 'member@example.com', password: 'member-pass', roles: ['member'] },
     });
