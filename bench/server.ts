@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type PluginWorkflowServer from '@nocobase/plugin-workflow';
 import type { Application } from '@nocobase/server';
 import { createApplication } from '../scripts/app';
+import { lockdownAsTheGatewayDoes } from '../scripts/lockdown';
 import { WEBHOOK_PLUGIN_NAME } from '../scripts/plugins';
 import { mountFirst } from '../src/server/mount';
 import type PluginWebhookTriggerServer from '../src/server/plugin';
@@ -385,6 +386,7 @@ async function main() {
   app = await createApplication();
   if (!(await app.isInstalled())) await app.runCommandThrowError('install');
   await app.runCommandThrowError('start');
+  lockdownAsTheGatewayDoes();
   engine = app.pm.get('workflow') as unknown as PluginWorkflowServer;
   plugin = app.pm.get(WEBHOOK_PLUGIN_NAME) as unknown as PluginWebhookTriggerServer;
 

@@ -4,6 +4,7 @@ import { readSettings } from '../src/server/settings';
 import { createApplication } from './app';
 import { answerClientErrorsAsJson } from './client-error';
 import { DEMO_KEY, ensureDemoWorkflow } from './demo';
+import { lockdownAsTheGatewayDoes } from './lockdown';
 
 /**
  * `npm start`: a real NocoBase application with the workflow engine and this plugin, installed
@@ -14,6 +15,7 @@ async function main() {
   const app = await createApplication();
   if (!(await app.isInstalled())) await app.runCommandThrowError('install');
   await app.runCommandThrowError('start');
+  lockdownAsTheGatewayDoes();
   // The plugin has checked every WEBHOOK_* variable while it loaded (an invalid one stops it there).
   const settings = readSettings(process.env, app.db.options.dialect);
   if (settings.WEBHOOK_DEMO === 'on') await ensureDemoWorkflow(app);
