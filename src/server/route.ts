@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { STATUS_SEGMENT } from '../common/constants';
 import { matchesFilter } from '../common/filter';
-import { errorAnswer, type HttpAnswer, WebhookError } from './answer';
+import { errorAnswer, type HttpAnswer, refusal, WebhookError } from './answer';
 import { type DeliveryRow, newDeliveryRow } from './deliveries/collection';
 import type { DeliveryRecorder } from './deliveries/recorder';
 import { answerForLog, bodyForLog, REDACTED, redactHeaders } from './deliveries/redact';
@@ -105,7 +105,7 @@ function newRow(ctx: Context): DeliveryRow {
  *   2. resolveIp      the client IP as trustedProxies decide it
  *   3. preflight      a CORS preflight is answered here; applyCors then adds CORS headers
  *   4. checkMethod    405 with Allow (a sender's handshake method passes for the handshake only)
- *   5. checkAccess    IP allow-list (403), rate limit (429), app not ready (503), async backlog
+ *   5. access         IP allow-list (403), rate limit (429), app not ready (503), async backlog
  *                     full (429); a test request skips all but "not ready"
  *   6. readRawBody    the exact bytes, within maxBodyBytes (413) and the body timeout (408)
  *   7. checkSender    the sender's handshake (answered here), signature or token (401), decryption
@@ -172,14 +172,14 @@ interface Outcome {
 /** The one place the route writes a delivery row (accepted deliveries: see `Outcome`). */
 function writeRow(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource, outcome: Outcome): void {
   if (outcome.row === 'dispatched') return;
-  if (outcome.answer) {
-    row.status = outcome.answer.status;
-    row.answer = answerForLog(outcome.answer);
-  } else {
-    row.status = ctx.status;
-  }
+  const { answer } = outcome;
+  row.status = answer ? answer.status : ctx.status;
   row.durationMs = Date.now() - row.createdAt.getTime();
-  const complete = () => completeRow(ctx, row, source, deps.logBodyBytes);
+  // Built only for a row that is written: past the budget of rejected rows a refusal costs no copy.
+  const complete = () => {
+    if (answer) row.answer = answerForLog(answer);
+    completeRow(ctx, row, source, deps.logBodyBytes);
+  };
   if (outcome.row === 'rejected') {
     deps.recorder.recordRejected(row, complete);
   } else {
@@ -188,15 +188,38 @@ function writeRow(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSo
   }
 }
 
-/** The stages in order; returns what the request came to (see `Outcome`). */
-async function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): Promise<Outcome> {
-  const { entry, params, query, grant } = matchWebhook(ctx, deps, row, source);
-  const { config, workflow } = entry;
+/**
+ * The stages in order; returns what the request came to (see `Outcome`). The stages up to the IP
+ * allow-list wait for nothing and run here synchronously, so that the commonest refusals (unknown
+ * key, IP not allowed) reach the caller's `catch` as a plain throw, not as a rejected promise that
+ * Node tracks until it is handled.
+ */
+function handle(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: LogSource): Outcome | Promise<Outcome> {
+  const matched = matchWebhook(ctx, deps, row, source);
+  const { entry, grant } = matched;
+  const { config } = entry;
   const ip = resolveIp(ctx, entry, row);
   if (answerPreflight(ctx, config.cors, config.methods)) return { answer: null, row: 'rejected' };
   const handshakeOnly = checkMethod(config, row.method);
   applyCors(ctx, config.cors);
-  await checkAccess(ctx, deps, entry, row.key, ip, grant);
+  if (!grant && ipListsOf(entry).allow?.(ip) === false) {
+    throw refusal('IP_FORBIDDEN', 'Client IP is not allowed');
+  }
+  return handleAllowed(ctx, deps, row, source, matched, ip, handshakeOnly);
+}
+
+/** The stages from the rate limit on (see `handle`). */
+async function handleAllowed(
+  ctx: Context,
+  deps: RouteDeps,
+  row: DeliveryRow,
+  source: LogSource,
+  { entry, params, query, grant }: ReturnType<typeof matchWebhook>,
+  ip: string,
+  handshakeOnly: boolean,
+): Promise<Outcome> {
+  const { config, workflow } = entry;
+  await checkAccess(ctx, deps, entry, row.key, grant);
 
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
   source.raw = raw;
@@ -261,7 +284,7 @@ function matchWebhook(ctx: Context, deps: RouteDeps, row: DeliveryRow, source: L
   const grant = testGrantOf(ctx.req) ?? null;
   if (grant) row.test = true;
   const entry = grant ?? deps.index.get(row.key);
-  if (!entry) throw new WebhookError('NOT_FOUND', 'No enabled webhook workflow has this key');
+  if (!entry) throw refusal('NOT_FOUND', 'No enabled webhook workflow has this key');
   const { config, workflow } = entry;
   row.workflowId = workflow.id;
   row.workflowKey = workflow.key;
@@ -304,21 +327,17 @@ function checkMethod(config: IndexEntry['config'], method: string): boolean {
 }
 
 /**
- * IP allow-list, rate limit, and whether the app takes requests now. A test request comes from
- * the server itself (`grant`): no allow-list or rate limit applies to it.
+ * Rate limit, and whether the app takes requests now (the IP allow-list came first, in `handle`).
+ * A test request comes from the server itself (`grant`): no allow-list or rate limit applies to it.
  */
 async function checkAccess(
   ctx: Context,
   deps: RouteDeps,
   entry: IndexEntry,
   key: string,
-  ip: string,
   grant: IndexEntry | null,
 ): Promise<void> {
   const { config } = entry;
-  if (!grant && ipListsOf(entry).allow?.(ip) === false) {
-    throw new WebhookError('IP_FORBIDDEN', 'Client IP is not allowed');
-  }
   if (!grant && config.rateLimit) await checkRateLimit(deps.counter(), key, config.rateLimit);
   if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
   // An async delivery waits for the engine: not more of them than the backlog cap. Refused before

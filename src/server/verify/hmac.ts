@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ALGORITHMS, ENCODINGS } from '../../common/schemes';
-import { WebhookError } from '../answer';
+import { refusal } from '../answer';
 
 export { ALGORITHMS, ENCODINGS };
 
@@ -19,7 +19,7 @@ export function hmac(algorithm: Algorithm, key: string | Buffer, ...parts: Array
   return mac.digest();
 }
 
-export const signatureInvalid = (message: string) => new WebhookError('SIGNATURE_INVALID', message);
+export const signatureInvalid = (message: string) => refusal('SIGNATURE_INVALID', message);
 
 export interface HmacHeaderOptions {
   secret: unknown;

@@ -1,8 +1,8 @@
-import { WebhookError } from '../answer';
+import { refusal, WebhookError } from '../answer';
 import type { SenderRequest } from './types';
 
 export const invalidBody = (message: string) => new WebhookError('INVALID_BODY', message);
-export const unauthorized = (message: string) => new WebhookError('UNAUTHORIZED', message);
+export const unauthorized = (message: string) => refusal('UNAUTHORIZED', message);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { WebhookError } from '../answer';
+import { refusal } from '../answer';
 import { getHeader } from './headers';
 import { firstSecret, matchesAnySecret } from './secrets';
 import type { Signer, VerificationConfig } from './types';
@@ -11,12 +11,12 @@ import type { Signer, VerificationConfig } from './types';
 export function verifyToken(config: VerificationConfig, headers: IncomingHttpHeaders): void {
   const name = typeof config.header === 'string' && config.header !== '' ? config.header : 'Authorization';
   const value = getHeader(headers, name);
-  if (value === undefined) throw new WebhookError('UNAUTHORIZED', `Missing ${name} header`);
+  if (value === undefined) throw refusal('UNAUTHORIZED', `Missing ${name} header`);
   const candidates = [value];
   const bearer = name.toLowerCase() === 'authorization' ? /^Bearer\s+(.+)$/i.exec(value) : null;
   if (bearer) candidates.push(bearer[1].trim());
   if (!matchesAnySecret(config.token, candidates)) {
-    throw new WebhookError('UNAUTHORIZED', `Invalid token in ${name} header`);
+    throw refusal('UNAUTHORIZED', `Invalid token in ${name} header`);
   }
 }
 
