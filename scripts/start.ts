@@ -7,9 +7,10 @@ import { DEMO_KEY, ensureDemoWorkflow } from './demo';
 import { lockdownAsTheGatewayDoes } from './lockdown';
 
 /**
- * `npm start`: a real NocoBase application with the workflow engine and this plugin, installed
+ * `npm run start:api`: a NocoBase application with the workflow engine and this plugin, installed
  * on first start (embedded SQLite under ./storage unless DB_* say otherwise), served on
- * APP_PORT (13000), with an enabled demo webhook workflow.
+ * APP_PORT (13000), with an enabled demo webhook workflow; the intrinsics locked down as NocoBase's
+ * Gateway does after start (scripts/lockdown.ts). `npm start` is the full app (serve-full-app.sh).
  */
 async function main() {
   const app = await createApplication();
