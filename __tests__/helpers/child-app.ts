@@ -31,7 +31,7 @@ export function sharedStorage(): string {
 }
 
 /**
- * Runs the product (`scripts/start.ts`, what `npm start` runs) in a child process on a free port.
+ * Runs the product's server side (`scripts/start.ts`, what `npm run start:api` runs) in a child process on a free port.
  * Ports are drawn below Linux's ephemeral range (32768 and up), where outgoing connections take
  * theirs; a port that another process holds anyway is drawn again.
  */
