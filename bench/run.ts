@@ -1133,7 +1133,10 @@ async function main() {
       const pick = (p: number) =>
         sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN;
       const names = ['worst bodies: 9,999-key 1 MiB JSON, 2 conn.', 'worst bodies: depth-64 1 MiB JSON, 2 conn.'];
-      for (const [i, l] of loads.entries()) record(t.id, names[i], toMeasured(l, w));
+      for (const [i, l] of loads.entries()) {
+        record(t.id, names[i], toMeasured(l, w));
+        notes.push(`${t.title}, ${names[i]}: statuses ${JSON.stringify(l.statuses)}`);
+      }
       record(t.id, 'worst bodies: admin workflows:list alongside (1 client, every 50 ms)', {
         rps: sorted.length / WORST_DURATION,
         p50: pick(50),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { type ChildApp, databaseEnv, dropRedisKeys, sharedStorage, startChildApp } from '../helpers/child-app';
 import { dialect, freshDatabase } from '../helpers/database';
+import { prng } from '../helpers/prng';
 
 // Issue 9: the keys that answer always equal the config keys of the workflows the database says
 // are enabled, whatever an administrator does (create, enable, disable, new version, key change,
@@ -26,18 +27,6 @@ interface Target {
   /** Keys that answer, per process: each gets until `waitMs` to agree (pub/sub takes a moment). */
   observers: Array<{ name: string; served: (key: string) => Promise<boolean>; waitMs: number }>;
   restart: () => Promise<void>;
-}
-
-/** mulberry32: a small seeded PRNG, so that a failing walk can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Steps every walk takes at least once (when it can). */

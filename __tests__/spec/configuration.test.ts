@@ -489,42 +489,62 @@ describe('rate limit, CORS, idempotency and the failed-authentication budget', (
 });
 
 // ---------------------------------------------------------------------------------------------
-// WEBHOOK_MAX_BACKLOG_BYTES: bodies of async deliveries queued and not yet run (issue 10).
+// WEBHOOK_MAX_BACKLOG_BYTES: bodies of async deliveries queued and not yet run (issue 10), and
+// WEBHOOK_BACKLOG_WAIT_MS: how long a delivery that finds it full waits for room.
 describe('async backlog cap', () => {
   let b: TestApp;
   const body = JSON.stringify({ pad: 'x'.repeat(990) });
   const postTo = (key: string) =>
     b.app.agent().post(`/api/webhooks/${key}`).set('Content-Type', 'application/json').send(body);
+  const executions = (key: string) =>
+    b.app.db.getRepository('executions').find({ filter: { key }, sort: ['createdAt'] }) as Promise<any[]>;
 
   beforeAll(async () => {
-    process.env.WEBHOOK_MAX_BACKLOG_BYTES = String(3 * body.length);
+    // Room for one queued delivery (an empty backlog always takes one).
+    process.env.WEBHOOK_MAX_BACKLOG_BYTES = String(body.length);
+    process.env.WEBHOOK_BACKLOG_WAIT_MS = '1500';
     b = await createTestApp({ plugins: [testInstructions] });
   });
   afterAll(async () => {
     delete process.env.WEBHOOK_MAX_BACKLOG_BYTES;
+    delete process.env.WEBHOOK_BACKLOG_WAIT_MS;
     await b?.destroy();
   });
 
-  it('past the cap an async delivery is 429 with Retry-After and starts nothing; sync ones pass; it drains', async () => {
+  it('past the cap a delivery waits for room; none comes: 429 with Retry-After, nothing starts; sync ones pass', async () => {
     const slow = await createWebhookWorkflow(b.app, {
       config: { key: 'slow' },
-      nodes: [{ type: 'test-sleep', config: { ms: 1000 } }],
+      nodes: [{ type: 'test-sleep', config: { ms: 3000 } }],
     });
     await createWebhookWorkflow(b.app, { sync: true, config: { key: 'quick' } });
-    for (let i = 0; i < 3; i++) expect((await postTo('slow')).status).toBe(202);
+    expect((await postTo('slow')).status).toBe(202);
     const over = await postTo('slow');
     expectError(over, 429, 'RATE_LIMITED');
     expect(Number(over.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // The first run was still going when the wait ended.
+    expect((await executions(slow.key)).map((e) => e.status)).toEqual([0]);
     // Sync deliveries are not queued: the cap does not apply to them.
     expect((await postTo('quick')).status).toBe(200);
-    // The three queued runs end, their bytes leave the backlog, and deliveries are taken again.
-    await waitForExecutions(b.app, slow.key, 3, 30_000);
-    expect((await postTo('slow')).status).toBe(202);
-    await waitForExecutions(b.app, slow.key, 4, 30_000);
-    expect(await b.app.db.getRepository('executions').count({ filter: { key: slow.key } })).toBe(4);
+    await waitForExecutions(b.app, slow.key, 1, 30_000);
+    expect(await executions(slow.key)).toHaveLength(1);
     const refused = await b.app.db
       .getRepository('webhookDeliveries')
       .find({ filter: { workflowKey: slow.key, errorCode: 'RATE_LIMITED' } });
     expect(refused.map((r: any) => [r.status, r.executionId])).toEqual([[429, null]]);
+  });
+
+  it('a delivery that waits is taken once the run ahead of it ends, and runs', async () => {
+    const brief = await createWebhookWorkflow(b.app, {
+      config: { key: 'brief' },
+      nodes: [{ type: 'test-sleep', config: { ms: 200 } }],
+    });
+    expect((await postTo('brief')).status).toBe(202);
+    const second = await postTo('brief');
+    expect(second.status).toBe(202);
+    await waitForExecutions(b.app, brief.key, 2, 30_000);
+    const [first, taken] = await executions(brief.key);
+    expect([first.status, taken.status]).toEqual([1, 1]);
+    // Taken only once the first run had ended (its bytes left the backlog).
+    expect(new Date(taken.createdAt).getTime()).toBeGreaterThanOrEqual(new Date(first.updatedAt).getTime());
   });
 });

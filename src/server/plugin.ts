@@ -125,7 +125,7 @@ export class PluginWebhookTriggerServer extends Plugin {
     );
     const lookupAnswer = (idempotencyKey: string) => storedAnswer(this.db, idempotencyKey);
     // Async deliveries queued and not yet run, capped (src/server/dispatch/backlog.ts).
-    const backlog = new Backlog(settings.WEBHOOK_MAX_BACKLOG_BYTES);
+    const backlog = new Backlog(settings.WEBHOOK_MAX_BACKLOG_BYTES, settings.WEBHOOK_BACKLOG_WAIT_MS);
     backlog.follow(this.db);
     const deps: DispatchDeps = {
       engine,
@@ -226,6 +226,7 @@ export class PluginWebhookTriggerServer extends Plugin {
     this.app.on('beforeStop', async () => {
       this.accepting = false;
       this.gatewayEntry = null;
+      backlog.close();
       if (this.sweeper) clearInterval(this.sweeper);
       await this.inbox.idle();
       await this.recorder.idle();

@@ -106,7 +106,7 @@ function newRow(ctx: Context): DeliveryRow {
  *   3. preflight      a CORS preflight is answered here; applyCors then adds CORS headers
  *   4. checkMethod    405 with Allow (a sender's handshake method passes for the handshake only)
  *   5. access         IP allow-list (403), rate limit (429), app not ready (503), async backlog
- *                     full (429); a test request skips all but "not ready"
+ *                     full (waits for room, then 429); a test request skips all but "not ready"
  *   6. readRawBody    the exact bytes, within maxBodyBytes (413) and the body timeout (408)
  *   7. checkSender    the sender's handshake (answered here), signature or token (401), decryption
  *   8. parseBody      by Content-Type (400, 413, 415); large JSON in a worker thread
@@ -339,14 +339,20 @@ async function checkAccess(
 ): Promise<void> {
   const { config } = entry;
   if (!grant && config.rateLimit) await checkRateLimit(deps.counter(), key, config.rateLimit);
-  if (!deps.accepting()) throw new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
-  // An async delivery waits for the engine: not more of them than the backlog cap. Refused before
-  // its body is parsed (Node discards the unread body, so the sender reads its 429).
-  if (!grant && !entry.workflow.sync && !deps.backlog.admits(declaredLength(ctx))) {
+  if (!deps.accepting()) throw notReady();
+  // An async delivery waits for the engine: not more of them than the backlog cap. Past it, it
+  // waits with its body unread for an execution to end, then is refused before its body is parsed
+  // (Node discards the unread body, so the sender reads its 429).
+  if (!grant && !entry.workflow.sync && !(await deps.backlog.admit(declaredLength(ctx)))) {
+    if (!deps.accepting()) throw notReady();
     throw new WebhookError('RATE_LIMITED', 'Too many deliveries are waiting to run; retry later', {
       headers: { 'Retry-After': String(BACKLOG_RETRY_AFTER_SECONDS) },
     });
   }
+}
+
+function notReady(): WebhookError {
+  return new WebhookError('UNAVAILABLE', 'The application is not ready; retry later');
 }
 
 /** `Content-Length`, or 0 when the body is chunked or absent. */

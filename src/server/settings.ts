@@ -215,6 +215,15 @@ export const SETTINGS = {
     meaning:
       'bodies of async deliveries queued by this process and not yet run; past it `429` with `Retry-After`, before the body is read (0: no cap)',
   },
+  WEBHOOK_BACKLOG_WAIT_MS: {
+    kind: 'integer',
+    default: 1_000,
+    min: 0,
+    max: 60_000,
+    unit: 'ms',
+    meaning:
+      'an async delivery that finds the backlog full waits this long, its body unread, for an execution to end before its `429` (0: `429` at once)',
+  },
   WEBHOOK_SECRET_KEY: {
     kind: 'text',
     default: '',
