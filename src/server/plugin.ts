@@ -16,6 +16,7 @@ import { Backlog } from './dispatch/backlog';
 import type { DispatchDeps } from './dispatch/dispatch';
 import { Idempotency } from './dispatch/idempotency';
 import { Lane } from './dispatch/lane';
+import { tuneEngineLoggers } from './engine-logs';
 import { type GatewayEntry, installGatewayHandler, newGatewayEntry } from './gateway-mount';
 import { AuthFailureBudget } from './http/auth-failure-budget';
 import { JsonWorkerPool } from './http/parse';
@@ -93,6 +94,8 @@ export class PluginWebhookTriggerServer extends Plugin {
   override async load(): Promise<void> {
     const { settings } = this;
     const engine = this.app.pm.get('workflow') as unknown as PluginWorkflowServer;
+    // The engine's debug lines serialise whole executions even when not written (engine-logs.ts).
+    if (settings.WEBHOOK_ENGINE_LOG_TUNING === 'on') tuneEngineLoggers(engine);
     engine.registerTrigger(TRIGGER_TYPE, new WebhookTrigger(engine, this.keys));
     engine.registerInstruction(RESPONSE_INSTRUCTION, new WebhookResponseInstruction(engine));
     this.db.on('workflows.beforeSave', (instance: any, options: any) =>

@@ -141,6 +141,13 @@ export const SETTINGS = {
     meaning:
       'SQLite only: `off` leaves Sequelize and SQLite as NocoBase sets them (no IMMEDIATE, WAL, busy timeout or turns)',
   },
+  WEBHOOK_ENGINE_LOG_TUNING: {
+    kind: 'switch',
+    default: 'on',
+    unit: '',
+    meaning:
+      "`off` leaves the workflow engine's loggers as NocoBase creates them (winston's default `json()` serialises every message, at every level, before any transport checks it)",
+  },
   WEBHOOK_SQLITE_BUSY_TIMEOUT_MS: {
     kind: 'integer',
     default: 30_000,
