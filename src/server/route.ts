@@ -6,6 +6,7 @@ import { type DeliveryRow, newDeliveryRow } from './deliveries/collection';
 import type { DeliveryRecorder } from './deliveries/recorder';
 import { answerForLog, bodyForLog, REDACTED, redactHeaders } from './deliveries/redact';
 import { type DeliveryStatus, newStatusToken } from './deliveries/status';
+import type { Reservation } from './dispatch/backlog';
 import { type DispatchDeps, dispatchDelivery } from './dispatch/dispatch';
 import { idempotencyKeyOf } from './dispatch/idempotency';
 import type { AuthFailureBudget } from './http/auth-failure-budget';
@@ -214,13 +215,30 @@ async function handleAllowed(
   deps: RouteDeps,
   row: DeliveryRow,
   source: LogSource,
+  matched: ReturnType<typeof matchWebhook>,
+  ip: string,
+  handshakeOnly: boolean,
+): Promise<Outcome> {
+  const reservation = await checkAccess(ctx, deps, matched.entry, row.key, matched.grant);
+  try {
+    return await handleAdmitted(ctx, deps, row, source, matched, ip, handshakeOnly);
+  } finally {
+    // Stored by now (its execution holds the bytes), or refused: the room goes to the next.
+    reservation?.release();
+  }
+}
+
+/** The stages from reading the body on (see `handle`). */
+async function handleAdmitted(
+  ctx: Context,
+  deps: RouteDeps,
+  row: DeliveryRow,
+  source: LogSource,
   { entry, params, query, grant }: ReturnType<typeof matchWebhook>,
   ip: string,
   handshakeOnly: boolean,
 ): Promise<Outcome> {
   const { config, workflow } = entry;
-  await checkAccess(ctx, deps, entry, row.key, grant);
-
   const raw = await readRawBody(ctx.req, config.maxBodyBytes, deps.bodyTimeoutMs);
   source.raw = raw;
   const sender = checkSender(config.verification, senderRequest(ctx, row.method, query, raw), { handshakeOnly });
@@ -336,19 +354,20 @@ async function checkAccess(
   entry: IndexEntry,
   key: string,
   grant: IndexEntry | null,
-): Promise<void> {
+): Promise<Reservation | null> {
   const { config } = entry;
   if (!grant && config.rateLimit) await checkRateLimit(deps.counter(), key, config.rateLimit);
   if (!deps.accepting()) throw notReady();
+  if (grant || entry.workflow.sync) return null;
   // An async delivery waits for the engine: not more of them than the backlog cap. Past it, it
-  // waits with its body unread for an execution to end, then is refused before its body is parsed
-  // (Node discards the unread body, so the sender reads its 429).
-  if (!grant && !entry.workflow.sync && !(await deps.backlog.admit(declaredLength(ctx)))) {
-    if (!deps.accepting()) throw notReady();
-    throw new WebhookError('RATE_LIMITED', 'Too many deliveries are waiting to run; retry later', {
-      headers: { 'Retry-After': String(BACKLOG_RETRY_AFTER_SECONDS) },
-    });
-  }
+  // waits with its body unread for room, then is refused before its body is parsed (Node
+  // discards the unread body, so the sender reads its 429).
+  const reservation = await deps.backlog.admit(declaredLength(ctx));
+  if (reservation) return reservation;
+  if (!deps.accepting()) throw notReady();
+  throw new WebhookError('RATE_LIMITED', 'Too many deliveries are waiting to run; retry later', {
+    headers: { 'Retry-After': String(BACKLOG_RETRY_AFTER_SECONDS) },
+  });
 }
 
 function notReady(): WebhookError {

@@ -229,7 +229,7 @@ export const SETTINGS = {
     max: 60_000,
     unit: 'ms',
     meaning:
-      'an async delivery that finds the backlog full waits this long, its body unread, for an execution to end before its `429` (0: `429` at once)',
+      'an async delivery that finds the backlog full waits this long, its body unread, for room before its `429` (0: `429` at once)',
   },
   WEBHOOK_SECRET_KEY: {
     kind: 'text',

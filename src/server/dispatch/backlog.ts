@@ -3,25 +3,39 @@ import type { Database } from '@nocobase/database';
 /** An entry older than this is forgotten (its execution ended in another process, or was lost). */
 const FORGET_AFTER_MS = 10 * 60_000;
 
+/** Room kept for one admitted delivery until it is stored (its execution holds the bytes) or refused. */
+export interface Reservation {
+  /** Gives the room back; once is enough, more calls do nothing. */
+  release(): void;
+}
+
+const NO_RESERVATION: Reservation = { release() {} };
+
 interface Waiter {
   bytes: number;
   timer: NodeJS.Timeout;
-  resolve: (admitted: boolean) => void;
+  resolve: (reservation: Reservation | null) => void;
 }
 
 /**
  * The bytes of async deliveries this process accepted whose executions have not ended yet: the
  * backlog the engine still has to run. Above `maxBytes` a new async delivery waits, its body
- * unread, for an execution to end (up to `waitMs`, in arrival order), and is refused (429,
- * `Retry-After`) if none ends by then. So a flood of large bodies cannot queue more work than
+ * unread, for room (up to `waitMs`, first come first served), and is refused (429,
+ * `Retry-After`) if none comes by then. So a flood of large bodies cannot queue more work than
  * the engine can run, and a sender is slowed by TCP flow control instead of having the process
  * read and throw away bodies it has no room for; the admin API keeps its share of the event
- * loop. An empty backlog always takes one delivery, whatever its size. `maxBytes` 0: no limit.
+ * loop. An admitted delivery keeps its room reserved until its execution holds the bytes or it
+ * is refused, so deliveries let in together never share the same room, and the room of one that
+ * is refused goes to the next waiter at once. An empty backlog always takes one delivery,
+ * whatever its size. `maxBytes` 0: no limit.
  */
 export class Backlog {
   private readonly pending = new Map<string, { bytes: number; at: number }>();
   private readonly waiters: Waiter[] = [];
-  private total = 0;
+  /** Bytes of the executions in `pending`. */
+  private held = 0;
+  /** Bytes of admitted deliveries not yet stored or refused. */
+  private reserved = 0;
   private closed = false;
 
   constructor(
@@ -29,8 +43,9 @@ export class Backlog {
     private readonly waitMs = 0,
   ) {}
 
+  /** Bytes held by queued executions and reserved for admitted deliveries. */
   get bytes(): number {
-    return this.total;
+    return this.held + this.reserved;
   }
 
   /** Deliveries waiting for room now. */
@@ -38,38 +53,28 @@ export class Backlog {
     return this.waiters.length;
   }
 
-  /** Whether a delivery of `bytes` (its declared length; 0 when unknown) may be accepted now. */
-  admits(bytes: number): boolean {
-    if (this.maxBytes === 0) return true;
-    if (this.waiters.length) {
-      // Those already waiting go first. An empty backlog with waiters: the one woken last was
-      // refused before its execution was stored, so the first of them comes in now.
-      if (this.total === 0) this.wake();
-      return false;
-    }
-    if (this.total === 0) return true;
-    this.forgetOld();
-    return this.fits(bytes);
-  }
-
   /**
-   * Resolves true once a delivery of `bytes` may be accepted: at once when `admits`, else when an
-   * execution ends and this is the first waiter that fits, within `waitMs`; false past that (or
-   * once the backlog is closed).
+   * Room for a delivery of `bytes` (its declared length; 0 when unknown): at once when it fits
+   * and nobody waits before it; else once room comes and it is the first waiter, within `waitMs`;
+   * null past that (or once the backlog is closed). Release the reservation when the delivery is
+   * stored or refused.
    */
-  admit(bytes: number): boolean | Promise<boolean> {
-    if (this.admits(bytes)) return true;
-    if (this.waitMs === 0 || this.closed) return false;
+  admit(bytes: number): Reservation | null | Promise<Reservation | null> {
+    if (this.maxBytes === 0) return NO_RESERVATION;
+    if (!this.waiters.length) {
+      this.forgetOld();
+      if (this.fits(bytes)) return this.reserve(bytes);
+    }
+    if (this.waitMs === 0 || this.closed) return null;
     return new Promise((resolve) => {
       const waiter: Waiter = {
         bytes,
         resolve,
         timer: setTimeout(() => {
-          const at = this.waiters.indexOf(waiter);
-          if (at >= 0) this.waiters.splice(at, 1);
-          // Its time is up; room may have come without an execution ending (a forgotten entry).
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          // Room may have come without an execution ending (a forgotten entry).
           this.forgetOld();
-          resolve(!this.closed && (this.total === 0 || (at === 0 && this.fits(bytes))));
+          resolve(!this.closed && this.fits(bytes) ? this.reserve(bytes) : null);
           this.wake();
         }, this.waitMs),
       };
@@ -81,15 +86,15 @@ export class Backlog {
   hold(executionId: string | number, bytes: number): void {
     if (this.maxBytes === 0 || this.pending.has(String(executionId))) return;
     this.pending.set(String(executionId), { bytes, at: Date.now() });
-    this.total += bytes;
+    this.held += bytes;
   }
 
-  /** The execution ended (or was deleted): its bytes leave the backlog, and a waiter may come in. */
+  /** The execution ended (or was deleted): its bytes leave the backlog, and waiters may come in. */
   release(executionId: string | number): void {
     const entry = this.pending.get(String(executionId));
     if (!entry) return;
     this.pending.delete(String(executionId));
-    this.total -= entry.bytes;
+    this.held -= entry.bytes;
     this.wake();
   }
 
@@ -98,25 +103,34 @@ export class Backlog {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) {
       clearTimeout(waiter.timer);
-      waiter.resolve(false);
+      waiter.resolve(null);
     }
   }
 
   private fits(bytes: number): boolean {
-    return this.total + bytes <= this.maxBytes;
+    return this.bytes === 0 || this.bytes + bytes <= this.maxBytes;
   }
 
-  /**
-   * One execution ended: the first waiter comes in if it fits. One in for one out: an admitted
-   * delivery holds its bytes only once its execution is stored, so waking more than one per
-   * ending would let them all in on the same room.
-   */
+  private reserve(bytes: number): Reservation {
+    this.reserved += bytes;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.reserved -= bytes;
+        this.wake();
+      },
+    };
+  }
+
+  /** Lets waiters in, in their order, while the first of them fits. */
   private wake(): void {
-    const first = this.waiters[0];
-    if (!first || (this.total !== 0 && !this.fits(first.bytes))) return;
-    this.waiters.shift();
-    clearTimeout(first.timer);
-    first.resolve(true);
+    while (this.waiters.length && this.fits(this.waiters[0].bytes)) {
+      const first = this.waiters.shift() as Waiter;
+      clearTimeout(first.timer);
+      first.resolve(this.reserve(first.bytes));
+    }
   }
 
   private forgetOld(): void {
@@ -125,7 +139,7 @@ export class Backlog {
       // Insertion order is time order: the first young entry ends the scan.
       if (entry.at >= before) break;
       this.pending.delete(id);
-      this.total -= entry.bytes;
+      this.held -= entry.bytes;
     }
   }
 
