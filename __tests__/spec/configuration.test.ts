@@ -547,4 +547,27 @@ describe('async backlog cap', () => {
     // Taken only once the first run had ended (its bytes left the backlog).
     expect(new Date(taken.createdAt).getTime()).toBeGreaterThanOrEqual(new Date(first.updatedAt).getTime());
   });
+
+  // Last: it stops the app.
+  it('a delivery waiting when the app stops gets its 429 and starts nothing; the app stops', async () => {
+    const held = await createWebhookWorkflow(b.app, {
+      config: { key: 'held' },
+      nodes: [{ type: 'test-sleep', config: { ms: 3000 } }],
+    });
+    expect((await postTo('held')).status).toBe(202);
+    const waiting = postTo('held').then((res) => res);
+    // Let it reach the backlog and wait there, then stop the app.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stopping = b.app.stop();
+    // NocoBase's workflow engine stops first, and waits for its running run (3 s), longer than
+    // the wait (1.5 s): the waiter is told to retry, as when no room comes. (A waiter still there
+    // when the plugin stops gets 503 at once: unit/backlog.test.ts, close.)
+    const res = await waiting;
+    expectError(res, 429, 'RATE_LIMITED');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // The database is still open while the engine drains.
+    const executions = await b.app.db.getRepository('executions').count({ filter: { key: held.key } });
+    expect(executions).toBe(1);
+    await stopping;
+  });
 });
